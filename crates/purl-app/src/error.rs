@@ -1,0 +1,34 @@
+//! Errors of the application layer, each keeping its source.
+
+use purl_core::error::DomainError;
+use purl_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not permitted")]
+    Denied,
+    /// An import or batch failed: every problem, each naming where it is.
+    #[error("{} problem(s):\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Rejected(Vec<crate::import::ImportProblem>),
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+}
+
+impl From<DomainError> for AppError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::Denied => AppError::Denied,
+            DomainError::NotFound { .. } => AppError::NotFound(error.to_string()),
+            DomainError::StaleVersion { .. } | DomainError::AlreadyExists { .. } => {
+                AppError::Conflict(error.to_string())
+            }
+            other => AppError::Invalid(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! `purl import fx FILE`: the ECB reference-rate CSV as published (`Date,USD,JPY,...`, units of
+//! each currency per 1 EUR, `N/A` for gaps), or the simple form `date,currency,usd_per_unit`.
+//! ECB rates become USD rates exactly: one unit of X is worth USD/X dollars, kept as a ratio.
+
+use purl_core::command::Command;
+use purl_core::error::DomainError;
+use purl_core::fx::FxRate;
+use purl_core::ids::parse_date;
+use purl_core::money::{Currency, Ratio};
+use purl_core::state::State;
+
+use super::table::{self, cell};
+use super::{ImportProblem, Parsed, RowCommand};
+
+fn column_for(_: &DomainError) -> Option<&'static str> {
+    None
+}
+
+pub(crate) fn parse(text: &str, _state: &State, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
+    let first_line = text.lines().next().unwrap_or("");
+    let first_cell = first_line.split(',').next().unwrap_or("").trim();
+    if first_cell == "Date" {
+        parse_ecb(text, file)
+    } else {
+        parse_simple(text, file)
+    }
+}
+
+fn finish(rates: Vec<FxRate>, rows: usize, notes: Vec<String>) -> Parsed {
+    let command = RowCommand { row: None, command: Command::RecordRates { rates }, column_for };
+    Parsed { commands: vec![command], rows, notes }
+}
+
+fn parse_simple(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
+    let table = table::read(text, &["date", "currency", "usd_per_unit"], &[])?;
+    let mut problems = Vec::new();
+    let mut rates: Vec<FxRate> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for row in &table.rows {
+        let date = cell(&mut problems, row, "date", parse_date(row.get("date")));
+        let currency = cell(&mut problems, row, "currency", Currency::parse(row.get("currency")));
+        let value = cell(&mut problems, row, "usd_per_unit", Ratio::parse_decimal(row.get("usd_per_unit")));
+        if let (Some(date), Some(currency), Some(usd_per_unit)) = (date, currency, value) {
+            if let Some(earlier) = seen.insert((date, currency), row.number) {
+                problems.push(row.problem("currency", format!("{currency} on {date} appears twice (also on row {earlier})")));
+                continue;
+            }
+            rates.push(FxRate { currency, date, usd_per_unit, source: format!("file {file}") });
+        }
+    }
+    if problems.is_empty() {
+        Ok(finish(rates, table.rows.len(), Vec::new()))
+    } else {
+        Err(problems)
+    }
+}
+
+/// Historic currencies the ECB file still carries (CYP, SIT, ...) are not ISO 4217 today; their
+/// columns are skipped and named in the summary.
+fn parse_ecb(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
+    let header: Vec<String> = text.lines().next().unwrap_or("").split(',').map(|h| h.trim().to_owned()).collect();
+    let columns: Vec<&str> = header.iter().map(String::as_str).filter(|h| !h.is_empty()).collect();
+    if !columns.contains(&"USD") {
+        return Err(vec![ImportProblem::at(1, "USD", "the ECB file has no USD column, so no rate to USD can be derived")]);
+    }
+    let table = table::read(text, &["Date"], &columns)?;
+    let currencies: Vec<(&str, Option<Currency>)> =
+        columns.iter().filter(|c| **c != "Date").map(|c| (*c, Currency::parse(c).ok())).collect();
+    let skipped: Vec<&str> = currencies.iter().filter(|(_, c)| c.is_none()).map(|(code, _)| *code).collect();
+    let mut problems = Vec::new();
+    let mut rates = Vec::new();
+    let source = format!("ECB euro reference rates, file {file}");
+    for row in &table.rows {
+        let Some(date) = cell(&mut problems, row, "Date", parse_date(row.get("Date"))) else { continue };
+        let per_eur = |code: &str| match row.get(code) {
+            "" | "N/A" => Ok(None),
+            text => Ratio::parse_decimal(text).map(Some),
+        };
+        let Some(Some(usd_per_eur)) = cell(&mut problems, row, "USD", per_eur("USD")) else { continue };
+        rates.push(FxRate { currency: Currency::EUR, date, usd_per_unit: usd_per_eur, source: source.clone() });
+        for (code, currency) in &currencies {
+            let Some(currency) = currency.filter(|c| *c != Currency::USD) else { continue };
+            let Some(Some(units_per_eur)) = cell(&mut problems, row, code, per_eur(code)) else { continue };
+            match usd_per_eur.checked_div(units_per_eur) {
+                Ok(usd_per_unit) => rates.push(FxRate { currency, date, usd_per_unit, source: source.clone() }),
+                Err(error) => problems.push(row.problem(code, error.to_string())),
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    if !skipped.is_empty() {
+        notes.push(format!("skipped columns of currencies no longer in ISO 4217: {}", skipped.join(", ")));
+    }
+    if problems.is_empty() {
+        Ok(finish(rates, table.rows.len(), notes))
+    } else {
+        Err(problems)
+    }
+}

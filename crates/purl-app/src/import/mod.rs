@@ -1,0 +1,167 @@
+//! CSV imports. A file is parsed completely before anything is written; every problem names the
+//! file, row (the header is row 1) and column; a file with any problem imports nothing; importing
+//! the same file again changes nothing.
+
+mod fx;
+mod payments;
+mod pledges;
+mod requirements;
+mod table;
+
+use std::fmt;
+
+use purl_core::command::Command;
+use purl_core::error::DomainError;
+use purl_core::ids::Period;
+use purl_core::state::State;
+use purl_core::user::Actor;
+use purl_store::Store;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::{App, AppError, BatchError, WriteOptions, Written};
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    Pledges,
+    Payments,
+    Fx,
+    Requirements { period: Period },
+}
+
+impl ImportKind {
+    fn name(self) -> &'static str {
+        match self {
+            ImportKind::Pledges => "pledges",
+            ImportKind::Payments => "payments",
+            ImportKind::Fx => "fx",
+            ImportKind::Requirements { .. } => "requirements",
+        }
+    }
+}
+
+/// One problem in an input, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportProblem {
+    pub file: Option<String>,
+    /// 1-based, counting the header as row 1, as a spreadsheet shows it.
+    pub row: Option<usize>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl ImportProblem {
+    pub(crate) fn at(row: usize, column: &str, message: impl Into<String>) -> Self {
+        Self { file: None, row: Some(row), column: Some(column.to_owned()), message: message.into() }
+    }
+
+    pub(crate) fn file_level(message: impl Into<String>) -> Self {
+        Self { file: None, row: None, column: None, message: message.into() }
+    }
+
+    /// A refused command of a batch, named by its position.
+    pub(crate) fn command(index: usize, error: &DomainError) -> Self {
+        Self { file: None, row: None, column: None, message: format!("command {}: {error}", index + 1) }
+    }
+}
+
+impl fmt::Display for ImportProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut place = Vec::new();
+        if let Some(file) = &self.file {
+            place.push(file.clone());
+        }
+        if let Some(row) = self.row {
+            place.push(format!("row {row}"));
+        }
+        if let Some(column) = &self.column {
+            place.push(format!("column {column}"));
+        }
+        if place.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", place.join(", "), self.message)
+        }
+    }
+}
+
+/// A command parsed from a row, with where it came from, to place a refusal.
+pub(crate) struct RowCommand {
+    pub row: Option<usize>,
+    pub command: Command,
+    /// Which column a refusal of this command most likely concerns.
+    pub column_for: fn(&DomainError) -> Option<&'static str>,
+}
+
+/// What a parser made of a file.
+pub(crate) struct Parsed {
+    pub commands: Vec<RowCommand>,
+    pub rows: usize,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub file: String,
+    pub kind: &'static str,
+    pub rows: usize,
+    pub commands: usize,
+    pub written: Written,
+    pub notes: Vec<String>,
+}
+
+fn parse(kind: ImportKind, text: &str, state: &State, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match kind {
+        ImportKind::Pledges => pledges::parse(text, state),
+        ImportKind::Payments => payments::parse(text, state),
+        ImportKind::Fx => fx::parse(text, state, file),
+        ImportKind::Requirements { period } => requirements::parse(text, state, period),
+    }
+}
+
+impl<S: Store> App<S> {
+    /// Imports one CSV file all-or-nothing. `file` is the name errors are reported under.
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        kind: ImportKind,
+        file: &str,
+        text: &str,
+        idempotency_key: Option<String>,
+    ) -> Result<ImportSummary, AppError> {
+        let name_problems = |mut problems: Vec<ImportProblem>| {
+            for problem in &mut problems {
+                problem.file = Some(file.to_owned());
+            }
+            AppError::Rejected(problems)
+        };
+        let state = self.load_state().await?;
+        let parsed = parse(kind, text, &state, file).map_err(name_problems)?;
+        tracing::info!(file, kind = kind.name(), rows = parsed.rows, commands = parsed.commands.len(), "parsed");
+        let places: Vec<_> = parsed.commands.iter().map(|c| (c.row, c.column_for)).collect();
+        let commands: Vec<Command> = parsed.commands.into_iter().map(|c| c.command).collect();
+        let count = commands.len();
+        let request = format!("import {} {}", kind.name(), hex::encode(Sha256::digest(text.as_bytes())));
+        let options = WriteOptions { idempotency_key, request, expected_version: None };
+        let written = self.execute_all(actor, commands, options).await.map_err(|error| match error {
+            BatchError::Refused(refusals) => name_problems(
+                refusals
+                    .into_iter()
+                    .map(|(index, error)| {
+                        let (row, column_for) = places[index];
+                        ImportProblem {
+                            file: None,
+                            row,
+                            column: column_for(&error).map(str::to_owned),
+                            message: error.to_string(),
+                        }
+                    })
+                    .collect(),
+            ),
+            BatchError::App(error) => error,
+        })?;
+        Ok(ImportSummary { file: file.to_owned(), kind: kind.name(), rows: parsed.rows, commands: count, written, notes: parsed.notes })
+    }
+}

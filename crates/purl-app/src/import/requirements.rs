@@ -1,0 +1,125 @@
+//! `purl import requirements FILE --period 2025-12`. The file is the whole list in rank order: it
+//! becomes the draft version of the period (a new version when the latest is approved). Items not
+//! yet in the catalogue are added; a known item must keep its name, category and lethality.
+
+use std::collections::HashMap;
+
+use purl_core::command::{Command, NewLine};
+use purl_core::error::DomainError;
+use purl_core::ids::{parse_date, Category, ItemCode, Name, Period, Text};
+use purl_core::money::{Currency, Money};
+use purl_core::state::State;
+
+use super::table::{self, boolean, cell, Row};
+use super::{ImportProblem, Parsed, RowCommand};
+
+const COLUMNS: [&str; 9] = [
+    "rank", "item_code", "item_name", "category", "lethal", "unit_price_usd", "quantity", "needed_by", "justification",
+];
+
+fn column_for(error: &DomainError) -> Option<&'static str> {
+    match error {
+        DomainError::Invalid(message) if message.contains("quantity") => Some("quantity"),
+        DomainError::Transition { .. } => None,
+        _ => Some("item_code"),
+    }
+}
+
+struct ItemRow {
+    code: ItemCode,
+    name: Name,
+    category: Category,
+    lethal: bool,
+    unit_price: Money,
+}
+
+pub(crate) fn parse(text: &str, state: &State, period: Period) -> Result<Parsed, Vec<ImportProblem>> {
+    let table = table::read(text, &COLUMNS, &[])?;
+    let mut problems = Vec::new();
+    let mut ranked: Vec<(u32, usize, NewLine)> = Vec::new();
+    let mut ranks: HashMap<u32, usize> = HashMap::new();
+    let mut commands = Vec::new();
+    let mut new_items: HashMap<ItemCode, usize> = HashMap::new();
+    for row in &table.rows {
+        let before = problems.len();
+        let rank = cell(&mut problems, row, "rank", row.get("rank").parse::<u32>().map_err(|_| format!("'{}' is not a rank (1, 2, ...)", row.get("rank"))));
+        let item = parse_item(row, &mut problems);
+        let quantity = cell(&mut problems, row, "quantity", row.get("quantity").parse::<u64>().map_err(|_| format!("'{}' is not a whole positive quantity", row.get("quantity"))));
+        let needed_by = cell(&mut problems, row, "needed_by", parse_date(row.get("needed_by")));
+        let justification = cell(&mut problems, row, "justification", Text::parse(row.get("justification")));
+        if problems.len() > before {
+            continue;
+        }
+        let (Some(rank), Some(item), Some(quantity), Some(needed_by), Some(justification)) = (rank, item, quantity, needed_by, justification) else { continue };
+        if let Some(first) = ranks.insert(rank, row.number) {
+            problems.push(row.problem("rank", format!("rank {rank} is given twice (also on row {first})")));
+            continue;
+        }
+        if let Some(command) = item_command(state, row, &item, &mut new_items, &mut problems) {
+            commands.push(RowCommand { row: Some(row.number), command, column_for });
+        }
+        ranked.push((rank, row.number, NewLine { item: item.code, quantity, needed_by, justification }));
+    }
+    ranked.sort_by_key(|(rank, _, _)| *rank);
+    for (index, (rank, number, _)) in ranked.iter().enumerate() {
+        let expected = u32::try_from(index).expect("bounded by IMPORT_ROWS_MAX") + 1;
+        if *rank != expected && problems.is_empty() {
+            problems.push(ImportProblem::at(*number, "rank", format!("ranks must run 1, 2, 3, ... without gaps; expected rank {expected} here, found {rank}")));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let lines = ranked.into_iter().map(|(_, _, line)| line).collect();
+    commands.push(RowCommand { row: None, command: Command::ReplaceLines { period, lines }, column_for });
+    Ok(Parsed { commands, rows: table.rows.len(), notes: Vec::new() })
+}
+
+fn parse_item(row: &Row, problems: &mut Vec<ImportProblem>) -> Option<ItemRow> {
+    let code = cell(problems, row, "item_code", ItemCode::parse(row.get("item_code")));
+    let name = cell(problems, row, "item_name", Name::parse(row.get("item_name")));
+    let category = cell(problems, row, "category", Category::parse(row.get("category")));
+    let lethal = match row.get("lethal") {
+        "" => {
+            problems.push(row.problem("lethal", "lethal must be true or false"));
+            None
+        }
+        _ => cell(problems, row, "lethal", boolean(row, "lethal", false).map_err(|p| p.message)),
+    };
+    let unit_price = cell(problems, row, "unit_price_usd", Money::parse_positive(row.get("unit_price_usd"), Currency::USD));
+    Some(ItemRow { code: code?, name: name?, category: category?, lethal: lethal?, unit_price: unit_price? })
+}
+
+/// Adds an unknown item or reprices a known one; refuses a known item described differently.
+fn item_command(
+    state: &State,
+    row: &Row,
+    item: &ItemRow,
+    new_items: &mut HashMap<ItemCode, usize>,
+    problems: &mut Vec<ImportProblem>,
+) -> Option<Command> {
+    let Some(known) = state.items.get(&item.code) else {
+        if new_items.insert(item.code.clone(), row.number).is_some() {
+            return None;
+        }
+        return Some(Command::AddItem {
+            code: item.code.clone(),
+            name: item.name.clone(),
+            category: item.category.clone(),
+            lethal: item.lethal,
+            unit_price: item.unit_price,
+            lead_time_days: 0,
+        });
+    };
+    let differs = [
+        ("item_name", known.name != item.name, known.name.to_string()),
+        ("category", known.category != item.category, known.category.to_string()),
+        ("lethal", known.lethal != item.lethal, known.lethal.to_string()),
+    ];
+    for (column, different, catalogue) in differs {
+        if different {
+            problems.push(row.problem(column, format!("item {} is '{catalogue}' in the catalogue", item.code)));
+        }
+    }
+    (known.unit_price != item.unit_price).then(|| Command::PriceItem { code: item.code.clone(), unit_price: item.unit_price, lead_time_days: None })
+}

@@ -1,0 +1,227 @@
+//! PURL Ledger's use cases. Every change goes through [`App::execute`]: the command is authorised
+//! and decided in the core against the current state, its events are numbered, salted and hashed,
+//! and events and read-side records are committed in one transaction before the caller hears back.
+
+pub mod clock;
+pub mod error;
+pub mod import;
+pub mod verify;
+
+use std::collections::BTreeSet;
+
+use purl_core::command::{decide, Command, Context};
+use purl_core::error::DomainError;
+use purl_core::event::{leaf_hash, Event};
+use purl_core::state::{RecordKey, State};
+use purl_core::user::Actor;
+use purl_store::{Commit, IdempotentResult, Store, StoreError, StoredEvent};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use crate::clock::{Clock, FixedClock, SystemClock};
+pub use crate::error::AppError;
+
+/// A write that loses the race for the ledger head is decided again on the new state, at most
+/// this many times in all.
+pub const LEDGER_APPEND_ATTEMPTS_MAX: u32 = 8;
+
+/// Options every write may carry.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// A retry with the same key returns the first answer and writes nothing.
+    pub idempotency_key: Option<String>,
+    /// What the request was (e.g. its body or arguments), so a key reused for another request is
+    /// refused rather than answered with the wrong result.
+    pub request: String,
+    /// The version of the target record the caller based this update on.
+    pub expected_version: Option<u64>,
+}
+
+/// The answer to a write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Written {
+    /// The ledger sequence numbers of the events written (`None` when nothing changed).
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+    pub events: u64,
+    /// True when this answer repeats the first answer to the same idempotency key.
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+pub struct App<S: Store> {
+    store: S,
+    clock: Box<dyn Clock>,
+}
+
+impl<S: Store> App<S> {
+    pub fn new(store: S, clock: Box<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
+    /// The current state, loaded from the read-side records. The head is read first, so a
+    /// concurrent write can only make the state newer than the head, which the commit then catches.
+    pub async fn load_state(&self) -> Result<State, AppError> {
+        let head = self.store.head().await?;
+        let mut state = State::default();
+        for record in self.store.records().await? {
+            state.load_record(record.kind, &record.body).map_err(|error| {
+                StoreError::Corrupt { detail: format!("record {} {}: {error}", record.kind.as_str(), record.id) }
+            })?;
+        }
+        state.head = head;
+        Ok(state)
+    }
+
+    /// Executes one command.
+    pub async fn execute(&self, actor: &Actor, command: Command, options: WriteOptions) -> Result<Written, AppError> {
+        self.execute_all(actor, vec![command], options).await.map_err(|error| match error {
+            BatchError::Refused(mut problems) if problems.len() == 1 => AppError::from(problems.remove(0).1),
+            other => other.into(),
+        })
+    }
+
+    /// Executes several commands as one: all are written, or none. Every refused command is
+    /// reported with its index, not just the first.
+    pub async fn execute_all(
+        &self,
+        actor: &Actor,
+        commands: Vec<Command>,
+        options: WriteOptions,
+    ) -> Result<Written, BatchError> {
+        let request_hash = hex::encode(Sha256::digest(options.request.as_bytes()));
+        for _attempt in 0..LEDGER_APPEND_ATTEMPTS_MAX {
+            if let Some(key) = &options.idempotency_key {
+                if let Some(first) = self.store.find_idempotent(key).await.map_err(AppError::from)? {
+                    return replay(&first, &request_hash);
+                }
+            }
+            let state = self.load_state().await?;
+            let head = state.head;
+            let (commit, written) = self.prepare(state, actor, &commands, &options, &request_hash)?;
+            if commit.events.is_empty() && commit.idempotency.is_none() {
+                return Ok(written);
+            }
+            match self.store.commit(head, commit).await {
+                Ok(()) => {
+                    tracing::info!(actor = %actor.ledger_name(), events = written.events, last_seq = ?written.last_seq, "committed");
+                    return Ok(written);
+                }
+                Err(StoreError::Conflict { what }) => {
+                    tracing::debug!(what, "lost the race for the ledger head; deciding again");
+                }
+                Err(other) => return Err(AppError::from(other).into()),
+            }
+        }
+        Err(AppError::Conflict(format!("the ledger kept moving; gave up after {LEDGER_APPEND_ATTEMPTS_MAX} attempts")).into())
+    }
+
+    fn prepare(
+        &self,
+        mut state: State,
+        actor: &Actor,
+        commands: &[Command],
+        options: &WriteOptions,
+        request_hash: &str,
+    ) -> Result<(Commit, Written), BatchError> {
+        let at_us = self.clock.now_us();
+        let context = Context { actor, today: self.clock.today() };
+        let mut refused = Vec::new();
+        let mut events = Vec::new();
+        let mut touched = BTreeSet::<RecordKey>::new();
+        for (index, command) in commands.iter().enumerate() {
+            let payloads = match decide(&state, &context, command, options.expected_version) {
+                Ok(payloads) => payloads,
+                Err(error) => {
+                    refused.push((index, error));
+                    continue;
+                }
+            };
+            for payload in payloads {
+                let event = Event::new(state.head + 1, at_us, actor.ledger_name(), payload);
+                let keys = state.apply(&event).expect("events just decided on this state apply to it");
+                touched.extend(keys);
+                events.push(event);
+            }
+        }
+        if !refused.is_empty() {
+            return Err(BatchError::Refused(refused));
+        }
+        let records = touched.iter().map(|key| state.record(key).expect("touched records exist")).collect();
+        let stored: Vec<StoredEvent> = events.iter().map(|event| self.seal(event)).collect();
+        let written = Written {
+            first_seq: stored.first().map(|e| e.seq),
+            last_seq: stored.last().map(|e| e.seq),
+            events: stored.len() as u64,
+            replayed: false,
+        };
+        let idempotency = options.idempotency_key.as_ref().map(|key| IdempotentResult {
+            key: key.clone(),
+            request_hash: request_hash.to_owned(),
+            response: serde_json::to_string(&written).expect("Written serialises"),
+            at_us,
+        });
+        Ok((Commit { events: stored, records, idempotency }, written))
+    }
+
+    /// Encodes, salts and hashes one event for storage.
+    fn seal(&self, event: &Event) -> StoredEvent {
+        let bytes = event.canonical_bytes();
+        let salt = self.clock.salt();
+        let hash = leaf_hash(&bytes, &salt);
+        StoredEvent {
+            seq: event.seq,
+            at_us: event.at_us,
+            actor: event.actor.clone(),
+            kind: event.event.kind(),
+            bytes,
+            salt: salt.to_vec(),
+            leaf_hash: hash.to_vec(),
+        }
+    }
+}
+
+fn replay(first: &IdempotentResult, request_hash: &str) -> Result<Written, BatchError> {
+    if first.request_hash != request_hash {
+        return Err(AppError::Conflict(format!(
+            "idempotency key '{}' was already used for a different request",
+            first.key
+        ))
+        .into());
+    }
+    let mut written: Written = serde_json::from_str(&first.response)
+        .map_err(|error| AppError::from(StoreError::Corrupt { detail: format!("idempotency response: {error}") }))?;
+    written.replayed = true;
+    Ok(written)
+}
+
+/// Why a batch was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("{} command(s) refused", .0.len())]
+    Refused(Vec<(usize, DomainError)>),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<BatchError> for AppError {
+    fn from(error: BatchError) -> Self {
+        match error {
+            BatchError::App(error) => error,
+            BatchError::Refused(problems) => AppError::Rejected(
+                problems
+                    .into_iter()
+                    .map(|(index, error)| import::ImportProblem::command(index, &error))
+                    .collect(),
+            ),
+        }
+    }
+}

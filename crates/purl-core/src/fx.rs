@@ -1,0 +1,121 @@
+//! Exchange rates to USD, kept as exact ratios with their date and source.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::money::{convert, Currency, Money, Ratio, RatioError};
+
+/// How many USD one unit of `currency` was worth on `date`, according to `source`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FxRate {
+    pub currency: Currency,
+    pub date: NaiveDate,
+    pub usd_per_unit: Ratio,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FxError {
+    #[error("no exchange rate for {currency} to USD on or before {date}")]
+    MissingRate { currency: Currency, date: NaiveDate },
+    #[error("converting {amount} to USD overflowed")]
+    Overflow { amount: Money },
+}
+
+/// A converted amount and the rate behind it, so every figure can be traced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    pub usd: Money,
+    pub usd_per_unit: Ratio,
+    /// The date of the rate used: the requested date or the latest one before it.
+    pub rate_date: NaiveDate,
+    pub rate_source: String,
+}
+
+/// All recorded rates, by currency then date.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FxTable {
+    rates: BTreeMap<Currency, BTreeMap<NaiveDate, FxRate>>,
+}
+
+impl FxTable {
+    pub fn insert(&mut self, rate: FxRate) {
+        self.rates.entry(rate.currency).or_default().insert(rate.date, rate);
+    }
+
+    pub fn get(&self, currency: Currency, date: NaiveDate) -> Option<&FxRate> {
+        self.rates.get(&currency)?.get(&date)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &FxRate> {
+        self.rates.values().flat_map(BTreeMap::values)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rates.values().map(BTreeMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rates.is_empty()
+    }
+
+    /// The rate of `date` or the latest one before it.
+    pub fn rate_on(&self, currency: Currency, date: NaiveDate) -> Result<&FxRate, FxError> {
+        self.rates
+            .get(&currency)
+            .and_then(|by_date| by_date.range(..=date).next_back())
+            .map(|(_, rate)| rate)
+            .ok_or(FxError::MissingRate { currency, date })
+    }
+
+    /// Converts `amount` to USD at the rate of `date` (or the latest before it), rounding once.
+    pub fn to_usd(&self, amount: Money, date: NaiveDate) -> Result<Conversion, FxError> {
+        if amount.currency() == Currency::USD {
+            return Ok(Conversion {
+                usd: amount,
+                usd_per_unit: Ratio::one(),
+                rate_date: date,
+                rate_source: "identity".to_owned(),
+            });
+        }
+        let rate = self.rate_on(amount.currency(), date)?;
+        let usd = convert(amount, rate.usd_per_unit, Currency::USD)
+            .map_err(|_: RatioError| FxError::Overflow { amount })?;
+        Ok(Conversion {
+            usd,
+            usd_per_unit: rate.usd_per_unit,
+            rate_date: rate.date,
+            rate_source: rate.source.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn uses_the_rate_of_the_date_or_the_latest_before_it() {
+        let nok = Currency::parse("NOK").unwrap();
+        let mut table = FxTable::default();
+        for (date, rate) in [("2025-12-01", "0.09"), ("2025-12-03", "0.1")] {
+            table.insert(FxRate {
+                currency: nok,
+                date: day(date),
+                usd_per_unit: Ratio::parse_decimal(rate).unwrap(),
+                source: "test".into(),
+            });
+        }
+        let amount = Money::parse("100", nok).unwrap();
+        assert_eq!(table.to_usd(amount, day("2025-12-02")).unwrap().usd.amount_string(), "9.00");
+        assert_eq!(table.to_usd(amount, day("2025-12-09")).unwrap().usd.amount_string(), "10.00");
+        let missing = table.to_usd(amount, day("2025-11-30")).unwrap_err();
+        assert_eq!(missing.to_string(), "no exchange rate for NOK to USD on or before 2025-11-30");
+    }
+}

@@ -1,0 +1,21 @@
+//! PURL Ledger's domain core: money, the objects and their rules, the access policy, commands and
+//! events, and reports, as pure functions. No I/O, no clock, no randomness: callers pass them in.
+
+pub mod catalogue;
+pub mod command;
+pub mod error;
+pub mod event;
+pub mod fx;
+pub mod ids;
+pub mod limits;
+pub mod list;
+pub mod money;
+pub mod package;
+pub mod participant;
+pub mod pledge;
+pub mod policy;
+pub mod report;
+pub mod state;
+pub mod user;
+
+pub use chrono::NaiveDate;

@@ -1,0 +1,22 @@
+//! Every bound the domain enforces, each with its reason.
+
+/// Names show in report headers and table columns; 200 characters fits any official name.
+pub const NAME_CHARS_MAX: usize = 200;
+/// Free text (justifications, conditions, notes) is kept to what a person writes in a cell.
+pub const TEXT_CHARS_MAX: usize = 4_000;
+/// A joint pledge names at most every NATO member and partner at once.
+pub const PLEDGE_CONTRIBUTORS_MAX: usize = 64;
+/// A requirement list version of more lines than this is not a prioritised list any more.
+pub const LIST_LINES_MAX: usize = 100_000;
+/// Quantities are whole units; one line never asks for more than a billion of anything.
+pub const LINE_QUANTITY_MAX: u64 = 1_000_000_000;
+/// Money amounts are i64 minor units; this bound leaves room for sums of many amounts in i128.
+pub const AMOUNT_MINOR_MAX: i64 = 1_000_000_000_000_000_000;
+/// Exchange rates are exact decimals; more than 12 decimals is noise, not precision.
+pub const RATE_DECIMALS_MAX: u32 = 12;
+/// An idempotency key is an opaque token chosen by the client.
+pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 200;
+/// References are user-chosen identifiers of pledges.
+pub const REFERENCE_CHARS_MAX: usize = 64;
+
+const _: () = assert!(AMOUNT_MINOR_MAX < i64::MAX / 2);

@@ -1,0 +1,202 @@
+//! The embedded backend: one SQLite file in WAL mode with `synchronous = FULL`, so an
+//! acknowledged write survives a crash or power loss.
+
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use purl_core::state::RecordKind;
+use purl_store::{Commit, IdempotentResult, Store, StoreError, StoredEvent, StoredRecord};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::rows::{EventRow, IdempotencyRow, RecordRow};
+
+/// How long a writer waits for another to finish before giving up.
+const BUSY_TIMEOUT_MS: u64 = 5_000;
+/// One writer at a time is all SQLite allows; a few readers beside it.
+const POOL_CONNECTIONS_MAX: u32 = 4;
+/// Events read per query when streaming the ledger.
+pub const EVENTS_PAGE_MAX: u32 = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn unavailable(error: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(Box::new(error))
+}
+
+fn other(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what: "unique key" },
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => unavailable(error),
+        _ => StoreError::Other(Box::new(error)),
+    }
+}
+
+impl SqliteStore {
+    /// Opens an existing database file (never creates one: that is `purl init`'s job) and
+    /// applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::NotFound);
+        }
+        Self::connect(path, false).await
+    }
+
+    /// Creates a new database file and its schema. Refuses if the file exists.
+    pub async fn create(path: &Path) -> Result<Self, StoreError> {
+        if path.exists() {
+            return Err(StoreError::Conflict { what: "database file already exists" });
+        }
+        Self::connect(path, true).await
+    }
+
+    /// Opens a `sqlite:` URL (`sqlite:///path/to/file` or `sqlite:relative.db`).
+    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url).map_err(other)?;
+        Self::open(options.get_filename()).await
+    }
+
+    async fn connect(path: &Path, create: bool) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(POOL_CONNECTIONS_MAX)
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|error| StoreError::Other(Box::new(error)))?;
+        Ok(Self { pool })
+    }
+
+    /// Runs SQLite's own consistency check of the file.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        sqlx::query_scalar::<_, String>("PRAGMA integrity_check").fetch_one(&self.pool).await.map_err(other)
+    }
+
+    /// For tests and tools that must reach below the trait (e.g. to tamper with a copy).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Store for SqliteStore {
+    async fn head(&self) -> Result<u64, StoreError> {
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)?;
+        u64::try_from(head).map_err(|_| StoreError::Corrupt { detail: format!("negative head {head}") })
+    }
+
+    async fn commit(&self, expected_head: u64, commit: Commit) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(other)?;
+        if u64::try_from(head).ok() != Some(expected_head) {
+            return Err(StoreError::Conflict { what: "ledger head" });
+        }
+        let mut last_seq = to_i64(expected_head)?;
+        for event in &commit.events {
+            assert_eq!(to_i64(event.seq)?, last_seq + 1, "the app numbers a commit's events from the head on");
+            last_seq = to_i64(event.seq)?;
+            sqlx::query(
+                "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(last_seq)
+            .bind(event.at_us)
+            .bind(&event.actor)
+            .bind(&event.kind)
+            .bind(&event.bytes)
+            .bind(&event.salt)
+            .bind(&event.leaf_hash)
+            .execute(&mut *transaction)
+            .await
+            .map_err(other)?;
+        }
+        for record in &commit.records {
+            sqlx::query(
+                "INSERT INTO records (kind, id, version, body, last_seq) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
+            )
+            .bind(record.key.kind.as_str())
+            .bind(&record.key.id)
+            .bind(to_i64(record.version)?)
+            .bind(&record.body)
+            .bind(last_seq)
+            .execute(&mut *transaction)
+            .await
+            .map_err(other)?;
+        }
+        if let Some(result) = &commit.idempotency {
+            sqlx::query("INSERT INTO idempotency (key, request_hash, response, at_us) VALUES (?, ?, ?, ?)")
+                .bind(&result.key)
+                .bind(&result.request_hash)
+                .bind(&result.response)
+                .bind(result.at_us)
+                .execute(&mut *transaction)
+                .await
+                .map_err(other)?;
+        }
+        transaction.commit().await.map_err(other)
+    }
+
+    async fn events(&self, after: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT seq, at_us, actor, kind, body, salt, leaf_hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(to_i64(after)?)
+        .bind(limit.min(EVENTS_PAGE_MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        rows.into_iter().map(StoredEvent::try_from).collect()
+    }
+
+    async fn records(&self) -> Result<Vec<StoredRecord>, StoreError> {
+        let rows: Vec<RecordRow> =
+            sqlx::query_as("SELECT kind, id, version, body FROM records ORDER BY kind, id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(other)?;
+        rows.into_iter().map(StoredRecord::try_from).collect()
+    }
+
+    async fn find_idempotent(&self, key: &str) -> Result<Option<IdempotentResult>, StoreError> {
+        let row: Option<IdempotencyRow> =
+            sqlx::query_as("SELECT key, request_hash, response, at_us FROM idempotency WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(other)?;
+        Ok(row.map(IdempotentResult::from))
+    }
+}
+
+fn to_i64(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Corrupt { detail: format!("{value} exceeds i64") })
+}
+
+/// Parses a stored kind name, reporting an unknown one as corrupt data.
+pub(crate) fn parse_kind(kind: &str) -> Result<RecordKind, StoreError> {
+    RecordKind::parse(kind).ok_or_else(|| StoreError::Corrupt { detail: format!("unknown record kind '{kind}'") })
+}

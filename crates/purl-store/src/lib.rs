@@ -1,0 +1,96 @@
+//! The storage trait of PURL Ledger. A backend keeps the ledger of events and the read-side records
+//! projected from them, and writes both in one transaction. It speaks only domain types.
+
+#[cfg(feature = "contract")]
+pub mod contract;
+
+use std::future::Future;
+
+use purl_core::state::{Record, RecordKind};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// Another writer appended first (the ledger head moved), or a unique key is taken.
+    #[error("conflict on {what}")]
+    Conflict { what: &'static str },
+    #[error("stored data is invalid: {detail}")]
+    Corrupt { detail: String },
+    #[error("database unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error(transparent)]
+    Other(BoxError),
+}
+
+/// One event as stored: its canonical bytes, salt and leaf hash, plus columns for queries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: u64,
+    pub at_us: i64,
+    pub actor: String,
+    pub kind: String,
+    pub bytes: Vec<u8>,
+    pub salt: Vec<u8>,
+    pub leaf_hash: Vec<u8>,
+}
+
+/// The first answer to a write that carried an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentResult {
+    pub key: String,
+    /// SHA-256 of the request, so the same key with another request is refused.
+    pub request_hash: String,
+    /// The response given the first time, as JSON.
+    pub response: String,
+    pub at_us: i64,
+}
+
+/// Everything one command writes, atomically.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    pub events: Vec<StoredEvent>,
+    /// Read-side records to insert or replace, as projected after the events.
+    pub records: Vec<Record>,
+    pub idempotency: Option<IdempotentResult>,
+}
+
+/// A stored read-side record, as read back (the kind is parsed, the body is not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub kind: RecordKind,
+    pub id: String,
+    pub version: u64,
+    pub body: String,
+}
+
+pub trait Store: Clone + Send + Sync + 'static {
+    /// The sequence number of the last event (0 when the ledger is empty).
+    fn head(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Appends the commit's events after `expected_head` and writes its records and idempotency
+    /// result in the same transaction. `Conflict` if the head is no longer `expected_head` or the
+    /// idempotency key was taken meanwhile. Returns once the transaction is durable.
+    fn commit(
+        &self,
+        expected_head: u64,
+        commit: Commit,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Events with `seq > after`, at most `limit`, in order.
+    fn events(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
+
+    /// Every read-side record, ordered by kind and id.
+    fn records(&self) -> impl Future<Output = Result<Vec<StoredRecord>, StoreError>> + Send;
+
+    fn find_idempotent(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<IdempotentResult>, StoreError>> + Send;
+}
