@@ -8,6 +8,8 @@ mod pledges;
 mod requirements;
 mod table;
 
+pub use pledges::resolve_participant;
+
 use std::fmt;
 
 use purl_core::command::Command;

@@ -29,7 +29,7 @@ fn column_for(error: &DomainError) -> Option<&'static str> {
 }
 
 /// A 2-letter ISO code is looked up among participants; anything else must be a participant code.
-pub(crate) fn resolve_participant(state: &State, code: &str) -> Result<ParticipantCode, String> {
+pub fn resolve_participant(state: &State, code: &str) -> Result<ParticipantCode, String> {
     let upper = code.trim().to_ascii_uppercase();
     if upper.len() == 2 {
         return state

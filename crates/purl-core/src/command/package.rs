@@ -34,7 +34,7 @@ pub(super) fn decide(
         Command::SetPackageStatus { number, status } => set_status(state, context, *number, *status),
         Command::ShipDelivery { package, line_id, quantity, shipped_on } => {
             context.require(Action::RecordShipment)?;
-            ship(state, *package, line_id, *quantity, *shipped_on)
+            ship(state, context, *package, line_id, *quantity, *shipped_on)
         }
         Command::ReceiveDelivery { id, received_on, quantity } => {
             context.require(Action::ConfirmReceipt)?;
@@ -206,7 +206,7 @@ fn check_fully_received(state: &State, package: &Package) -> Result<(), DomainEr
     Ok(())
 }
 
-fn ship(state: &State, number: u32, line_id: &str, quantity: u64, shipped_on: chrono::NaiveDate) -> Result<Vec<EventPayload>, DomainError> {
+fn ship(state: &State, context: &Context<'_>, number: u32, line_id: &str, quantity: u64, shipped_on: chrono::NaiveDate) -> Result<Vec<EventPayload>, DomainError> {
     let package = get_package(state, number)?;
     if !matches!(package.status, PackageStatus::Contracted | PackageStatus::InDelivery) {
         return Err(DomainError::transition("package", number, package.status.as_str(), "ship (it must be contracted)"));
@@ -233,7 +233,7 @@ fn ship(state: &State, number: u32, line_id: &str, quantity: u64, shipped_on: ch
     };
     let mut events = Vec::new();
     if package.status == PackageStatus::Contracted {
-        events.push(EventPayload::PackageStatusChanged { number, status: PackageStatus::InDelivery, on: shipped_on });
+        events.push(EventPayload::PackageStatusChanged { number, status: PackageStatus::InDelivery, on: context.today });
     }
     events.push(EventPayload::DeliveryShipped { delivery });
     Ok(events)
