@@ -73,20 +73,31 @@ impl<S: Store> App<S> {
         let head = self.store.head().await?;
         let mut state = State::default();
         for record in self.store.records().await? {
-            state.load_record(record.kind, &record.body).map_err(|error| {
-                StoreError::Corrupt { detail: format!("record {} {}: {error}", record.kind.as_str(), record.id) }
-            })?;
+            state
+                .load_record(record.kind, &record.body)
+                .map_err(|error| StoreError::Corrupt {
+                    detail: format!("record {} {}: {error}", record.kind.as_str(), record.id),
+                })?;
         }
         state.head = head;
         Ok(state)
     }
 
     /// Executes one command.
-    pub async fn execute(&self, actor: &Actor, command: Command, options: WriteOptions) -> Result<Written, AppError> {
-        self.execute_all(actor, vec![command], options).await.map_err(|error| match error {
-            BatchError::Refused(mut problems) if problems.len() == 1 => AppError::from(problems.remove(0).1),
-            other => other.into(),
-        })
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        command: Command,
+        options: WriteOptions,
+    ) -> Result<Written, AppError> {
+        self.execute_all(actor, vec![command], options)
+            .await
+            .map_err(|error| match error {
+                BatchError::Refused(mut problems) if problems.len() == 1 => {
+                    AppError::from(problems.remove(0).1)
+                }
+                other => other.into(),
+            })
     }
 
     /// Executes several commands as one: all are written, or none. Every refused command is
@@ -100,16 +111,23 @@ impl<S: Store> App<S> {
         let request_hash = hex::encode(Sha256::digest(options.request.as_bytes()));
         for _attempt in 0..LEDGER_APPEND_ATTEMPTS_MAX {
             if let Some(key) = &options.idempotency_key {
-                if let Some(first) = self.store.find_idempotent(key).await.map_err(AppError::from)? {
+                if let Some(first) = self
+                    .store
+                    .find_idempotent(key)
+                    .await
+                    .map_err(AppError::from)?
+                {
                     return replay(&first, &request_hash);
                 }
             }
             let state = self.load_state().await?;
             let head = state.head;
-            let (commit, written) = self.prepare(state, actor, &commands, &options, &request_hash)?;
+            let (commit, written) =
+                self.prepare(state, actor, &commands, &options, &request_hash)?;
             if commit.events.is_empty() && commit.idempotency.is_none() {
                 return Ok(written);
             }
+            tracing::info!(events = written.events, "writing");
             match self.store.commit(head, commit).await {
                 Ok(()) => {
                     tracing::info!(actor = %actor.ledger_name(), events = written.events, last_seq = ?written.last_seq, "committed");
@@ -121,7 +139,10 @@ impl<S: Store> App<S> {
                 Err(other) => return Err(AppError::from(other).into()),
             }
         }
-        Err(AppError::Conflict(format!("the ledger kept moving; gave up after {LEDGER_APPEND_ATTEMPTS_MAX} attempts")).into())
+        Err(AppError::Conflict(format!(
+            "the ledger kept moving; gave up after {LEDGER_APPEND_ATTEMPTS_MAX} attempts"
+        ))
+        .into())
     }
 
     fn prepare(
@@ -133,7 +154,10 @@ impl<S: Store> App<S> {
         request_hash: &str,
     ) -> Result<(Commit, Written), BatchError> {
         let at_us = self.clock.now_us();
-        let context = Context { actor, today: self.clock.today() };
+        let context = Context {
+            actor,
+            today: self.clock.today(),
+        };
         let mut refused = Vec::new();
         let mut events = Vec::new();
         let mut touched = BTreeSet::<RecordKey>::new();
@@ -147,7 +171,9 @@ impl<S: Store> App<S> {
             };
             for payload in payloads {
                 let event = Event::new(state.head + 1, at_us, actor.ledger_name(), payload);
-                let keys = state.apply(&event).expect("events just decided on this state apply to it");
+                let keys = state
+                    .apply(&event)
+                    .expect("events just decided on this state apply to it");
                 touched.extend(keys);
                 events.push(event);
             }
@@ -155,7 +181,10 @@ impl<S: Store> App<S> {
         if !refused.is_empty() {
             return Err(BatchError::Refused(refused));
         }
-        let records = touched.iter().map(|key| state.record(key).expect("touched records exist")).collect();
+        let records = touched
+            .iter()
+            .map(|key| state.record(key).expect("touched records exist"))
+            .collect();
         let stored: Vec<StoredEvent> = events.iter().map(|event| self.seal(event)).collect();
         let written = Written {
             first_seq: stored.first().map(|e| e.seq),
@@ -163,13 +192,23 @@ impl<S: Store> App<S> {
             events: stored.len() as u64,
             replayed: false,
         };
-        let idempotency = options.idempotency_key.as_ref().map(|key| IdempotentResult {
-            key: key.clone(),
-            request_hash: request_hash.to_owned(),
-            response: serde_json::to_string(&written).expect("Written serialises"),
-            at_us,
-        });
-        Ok((Commit { events: stored, records, idempotency }, written))
+        let idempotency = options
+            .idempotency_key
+            .as_ref()
+            .map(|key| IdempotentResult {
+                key: key.clone(),
+                request_hash: request_hash.to_owned(),
+                response: serde_json::to_string(&written).expect("Written serialises"),
+                at_us,
+            });
+        Ok((
+            Commit {
+                events: stored,
+                records,
+                idempotency,
+            },
+            written,
+        ))
     }
 
     /// Encodes, salts and hashes one event for storage.
@@ -197,8 +236,11 @@ fn replay(first: &IdempotentResult, request_hash: &str) -> Result<Written, Batch
         ))
         .into());
     }
-    let mut written: Written = serde_json::from_str(&first.response)
-        .map_err(|error| AppError::from(StoreError::Corrupt { detail: format!("idempotency response: {error}") }))?;
+    let mut written: Written = serde_json::from_str(&first.response).map_err(|error| {
+        AppError::from(StoreError::Corrupt {
+            detail: format!("idempotency response: {error}"),
+        })
+    })?;
     written.replayed = true;
     Ok(written)
 }

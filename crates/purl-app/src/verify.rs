@@ -30,7 +30,10 @@ impl VerifyReport {
 
 /// Verifies the whole ledger and read side. `progress` is told how many events were checked of
 /// how many.
-pub async fn verify<S: Store>(store: &S, progress: &dyn Fn(u64, u64)) -> Result<VerifyReport, AppError> {
+pub async fn verify<S: Store>(
+    store: &S,
+    progress: &dyn Fn(u64, u64),
+) -> Result<VerifyReport, AppError> {
     let head = store.head().await?;
     let mut report = VerifyReport::default();
     let mut state = State::default();
@@ -55,7 +58,9 @@ pub async fn verify<S: Store>(store: &S, progress: &dyn Fn(u64, u64)) -> Result<
             match check_event(stored) {
                 Ok(event) if replayable => {
                     if let Err(error) = state.apply(&event) {
-                        report.problems.push(format!("event {}: {}", stored.seq, error.reason));
+                        report
+                            .problems
+                            .push(format!("event {}: {}", stored.seq, error.reason));
                         replayable = false;
                     }
                 }
@@ -69,12 +74,17 @@ pub async fn verify<S: Store>(store: &S, progress: &dyn Fn(u64, u64)) -> Result<
         progress(report.events, head);
     }
     if report.events != head {
-        report.problems.push(format!("the ledger head is {head} but {} events were read", report.events));
+        report.problems.push(format!(
+            "the ledger head is {head} but {} events were read",
+            report.events
+        ));
     }
     if replayable {
         compare_records(store, &state, &mut report).await?;
     } else {
-        report.problems.push("read side not compared: the events above could not be replayed".to_owned());
+        report
+            .problems
+            .push("read side not compared: the events above could not be replayed".to_owned());
     }
     Ok(report)
 }
@@ -84,7 +94,9 @@ fn check_event(stored: &StoredEvent) -> Result<Event, Vec<String>> {
     let seq = stored.seq;
     let mut problems = Vec::new();
     if leaf_hash(&stored.bytes, &stored.salt).as_slice() != stored.leaf_hash.as_slice() {
-        problems.push(format!("event {seq}: leaf hash does not match the event's bytes and salt"));
+        problems.push(format!(
+            "event {seq}: leaf hash does not match the event's bytes and salt"
+        ));
     }
     let event = match Event::from_canonical_bytes(&stored.bytes) {
         Ok(event) => event,
@@ -113,15 +125,27 @@ fn check_event(stored: &StoredEvent) -> Result<Event, Vec<String>> {
     }
 }
 
-async fn compare_records<S: Store>(store: &S, state: &State, report: &mut VerifyReport) -> Result<(), AppError> {
+async fn compare_records<S: Store>(
+    store: &S,
+    state: &State,
+    report: &mut VerifyReport,
+) -> Result<(), AppError> {
     let rebuilt: BTreeMap<(String, String), (u64, String)> = state
         .records()
         .into_iter()
-        .map(|r| ((r.key.kind.as_str().to_owned(), r.key.id), (r.version, r.body)))
+        .map(|r| {
+            (
+                (r.key.kind.as_str().to_owned(), r.key.id),
+                (r.version, r.body),
+            )
+        })
         .collect();
     let mut stored: BTreeMap<(String, String), (u64, String)> = BTreeMap::new();
     for record in store.records().await? {
-        stored.insert((record.kind.as_str().to_owned(), record.id), (record.version, record.body));
+        stored.insert(
+            (record.kind.as_str().to_owned(), record.id),
+            (record.version, record.body),
+        );
     }
     report.records = stored.len() as u64;
     for (key, value) in &rebuilt {
@@ -135,7 +159,9 @@ async fn compare_records<S: Store>(store: &S, state: &State, report: &mut Verify
         }
     }
     for key in stored.keys().filter(|key| !rebuilt.contains_key(*key)) {
-        report.problems.push(format!("record {} {}: no event created it", key.0, key.1));
+        report
+            .problems
+            .push(format!("record {} {}: no event created it", key.0, key.1));
     }
     Ok(())
 }

@@ -16,7 +16,12 @@ operator and is recorded in the ledger as such.",
 )]
 pub struct Cli {
     /// Folder of the installation (its SQLite database and keys).
-    #[arg(long, global = true, env = "PURL_DATA_DIR", default_value = "./purl-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "PURL_DATA_DIR",
+        default_value = "./purl-data"
+    )]
     pub data_dir: PathBuf,
     /// Database URL, overriding the SQLite file in the data folder (e.g. sqlite:///srv/purl.sqlite).
     #[arg(long, global = true, env = "PURL_DATABASE_URL")]
@@ -50,7 +55,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  purl demo && purl report overview")]
     Demo,
     /// Check the whole ledger: every hash, every stored column, and the read side rebuilt from the events.
-    #[command(after_help = "Example:\n  purl verify\nExits with status 1 and names each bad event or record if anything is wrong.")]
+    #[command(
+        after_help = "Example:\n  purl verify\nExits with status 1 and names each bad event or record if anything is wrong."
+    )]
     Verify,
     /// NATO Allies, partners and organisations taking part.
     #[command(subcommand)]
@@ -96,7 +103,9 @@ pub enum ParticipantCommand {
     #[command(after_help = "Example:\n  purl participant show NLD")]
     Show { code: String },
     /// Add a participant (states come preloaded; this is for auditors, new partners, ...).
-    #[command(after_help = "Example:\n  purl participant add --code NLD-AR --name 'Netherlands Court of Audit' --party auditor")]
+    #[command(
+        after_help = "Example:\n  purl participant add --code NLD-AR --name 'Netherlands Court of Audit' --party auditor"
+    )]
     Add {
         #[arg(long)]
         code: String,
@@ -123,7 +132,9 @@ pub enum UserCommand {
     #[command(after_help = "Example:\n  purl user list")]
     List,
     /// Add a user to a participant with roles (viewer, editor, approver, admin).
-    #[command(after_help = "Example:\n  purl user add --username olena --participant UKR --name 'Olena K.' --roles editor,approver")]
+    #[command(
+        after_help = "Example:\n  purl user add --username olena --participant UKR --name 'Olena K.' --roles editor,approver"
+    )]
     Add {
         #[arg(long)]
         username: String,
@@ -151,7 +162,9 @@ pub enum CatalogueCommand {
     #[command(after_help = "Example:\n  purl catalogue list")]
     List,
     /// Add an item with its USD unit price.
-    #[command(after_help = "Example:\n  purl catalogue add --code PAC-3-MSE --name 'Patriot PAC-3 MSE interceptor' --category air-defence --lethal --unit-price 3950000.00 --lead-time-days 540")]
+    #[command(
+        after_help = "Example:\n  purl catalogue add --code PAC-3-MSE --name 'Patriot PAC-3 MSE interceptor' --category air-defence --lethal --unit-price 3950000.00 --lead-time-days 540"
+    )]
     Add {
         #[arg(long)]
         code: String,
@@ -168,7 +181,9 @@ pub enum CatalogueCommand {
         lead_time_days: u32,
     },
     /// Change an item's price (and lead time).
-    #[command(after_help = "Example:\n  purl catalogue price PAC-3-MSE --unit-price 4100000 --lead-time-days 600")]
+    #[command(
+        after_help = "Example:\n  purl catalogue price PAC-3-MSE --unit-price 4100000 --lead-time-days 600"
+    )]
     Price {
         code: String,
         #[arg(long)]
@@ -194,7 +209,9 @@ pub enum ListCommand {
         version: Option<u32>,
     },
     /// Add a line to the draft version (at the end, or at --rank, moving later lines down).
-    #[command(after_help = "Example:\n  purl list add-line 2025-12 --item PAC-3-MSE --quantity 40 --needed-by 2026-02-01 --rank 1 --justification 'Kyiv air defence'")]
+    #[command(
+        after_help = "Example:\n  purl list add-line 2025-12 --item PAC-3-MSE --quantity 40 --needed-by 2026-02-01 --rank 1 --justification 'Kyiv air defence'"
+    )]
     AddLine {
         period: String,
         #[arg(long)]
@@ -303,7 +320,9 @@ pub enum PledgeCommand {
     #[command(after_help = "Example:\n  purl pledge show NLD-2025-08")]
     Show { reference: String },
     /// Record a pledge.
-    #[command(after_help = "Example:\n  purl pledge add --reference DNK-NOR-SWE-1 --contributors 'DK;NO;SE' --amount 5000000000 --currency NOK --announced-on 2025-08-13 --status committed --public")]
+    #[command(
+        after_help = "Example:\n  purl pledge add --reference DNK-NOR-SWE-1 --contributors 'DK;NO;SE' --amount 5000000000 --currency NOK --announced-on 2025-08-13 --status committed --public"
+    )]
     Add(PledgeFields),
     /// Mark an announced pledge as committed.
     #[command(after_help = "Example:\n  purl pledge commit NLD-2025-08")]
@@ -318,7 +337,9 @@ pub enum PledgeCommand {
     #[command(after_help = "Example:\n  purl pledge unpublish NLD-2025-08")]
     Unpublish { reference: String },
     /// Fix the amount of a pledge whose amount was not yet set (or amend it).
-    #[command(after_help = "Example:\n  purl pledge set-amount SVN-1 --amount 10000000 --currency EUR")]
+    #[command(
+        after_help = "Example:\n  purl pledge set-amount SVN-1 --amount 10000000 --currency EUR"
+    )]
     SetAmount {
         reference: String,
         #[arg(long)]
@@ -337,7 +358,9 @@ pub enum PaymentCommand {
         pledge: Option<String>,
     },
     /// Record money received against a committed pledge, in the pledge's currency.
-    #[command(after_help = "Example:\n  purl payment add --pledge NLD-2025-08 --amount 250000000 --currency EUR --received-on 2025-09-01")]
+    #[command(
+        after_help = "Example:\n  purl payment add --pledge NLD-2025-08 --amount 250000000 --currency EUR --received-on 2025-09-01"
+    )]
     Add {
         #[arg(long)]
         pledge: String,
@@ -361,7 +384,9 @@ pub enum FxCommand {
         currency: Option<String>,
     },
     /// Record one rate: how many USD one unit of the currency was worth on a date.
-    #[command(after_help = "Example:\n  purl fx add --date 2025-12-01 --currency NOK --usd-per-unit 0.0987 --source 'Treasury reporting rates'")]
+    #[command(
+        after_help = "Example:\n  purl fx add --date 2025-12-01 --currency NOK --usd-per-unit 0.0987 --source 'Treasury reporting rates'"
+    )]
     Add {
         #[arg(long)]
         date: String,
@@ -373,7 +398,9 @@ pub enum FxCommand {
         source: String,
     },
     /// Convert an amount to USD at the recorded rate of a date, showing the rate used.
-    #[command(after_help = "Example:\n  purl fx convert --amount 5000000000 --currency NOK --date 2025-08-13")]
+    #[command(
+        after_help = "Example:\n  purl fx convert --amount 5000000000 --currency NOK --date 2025-08-13"
+    )]
     Convert {
         #[arg(long)]
         amount: String,
@@ -399,7 +426,9 @@ pub enum PackageCommand {
         name: String,
     },
     /// Take units of an approved list line into a forming package.
-    #[command(after_help = "Example:\n  purl package add-line 1 --period 2025-12 --line L0001 --quantity 40")]
+    #[command(
+        after_help = "Example:\n  purl package add-line 1 --period 2025-12 --line L0001 --quantity 40"
+    )]
     AddLine {
         number: u32,
         #[arg(long)]
@@ -410,7 +439,9 @@ pub enum PackageCommand {
         quantity: u64,
     },
     /// Allocate money of a committed pledge to a package, in the pledge's currency.
-    #[command(after_help = "Example:\n  purl package fund 1 --pledge NLD-2025-08 --amount 500000000 --currency EUR")]
+    #[command(
+        after_help = "Example:\n  purl package fund 1 --pledge NLD-2025-08 --amount 500000000 --currency EUR"
+    )]
     Fund {
         number: u32,
         #[arg(long)]
@@ -434,7 +465,9 @@ pub enum DeliveryCommand {
         package: Option<u32>,
     },
     /// Record a shipment of units of a package line (the package must be contracted).
-    #[command(after_help = "Example:\n  purl delivery ship --package 1 --line L0001 --quantity 20 --shipped-on 2026-01-15")]
+    #[command(
+        after_help = "Example:\n  purl delivery ship --package 1 --line L0001 --quantity 20 --shipped-on 2026-01-15"
+    )]
     Ship {
         #[arg(long)]
         package: u32,
@@ -446,7 +479,9 @@ pub enum DeliveryCommand {
         shipped_on: String,
     },
     /// Confirm receipt of a shipment in Ukraine.
-    #[command(after_help = "Example:\n  purl delivery receive DLV-000001 --received-on 2026-01-22 --quantity 20")]
+    #[command(
+        after_help = "Example:\n  purl delivery receive DLV-000001 --received-on 2026-01-22 --quantity 20"
+    )]
     Receive {
         id: String,
         #[arg(long)]
@@ -459,7 +494,9 @@ pub enum DeliveryCommand {
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Pledges: reference,contributors,amount,currency,announced_on,status,part_of,categories,lethal_allowed,package,conditions,public,note
-    #[command(after_help = "Example:\n  purl import pledges pledges.csv\nRe-importing the same file changes nothing; a changed status or public flag is applied.")]
+    #[command(
+        after_help = "Example:\n  purl import pledges pledges.csv\nRe-importing the same file changes nothing; a changed status or public flag is applied."
+    )]
     Pledges { file: PathBuf },
     /// Payments: pledge_reference,amount,currency,received_on,note
     #[command(after_help = "Example:\n  purl import payments payments.csv")]

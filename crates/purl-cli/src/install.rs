@@ -19,7 +19,10 @@ fn database_path(cli: &Cli) -> anyhow::Result<PathBuf> {
     let Some(url) = &cli.database_url else {
         return Ok(cli.data_dir.join(DATABASE_FILE));
     };
-    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         if path.is_empty() {
             bail!("the database URL '{url}' names no file");
         }
@@ -41,9 +44,14 @@ pub async fn open(cli: &Cli) -> anyhow::Result<App<SqliteStore>> {
 pub async fn open_with(cli: &Cli, clock: Box<dyn Clock>) -> anyhow::Result<App<SqliteStore>> {
     let path = database_path(cli)?;
     if !path.exists() {
-        bail!("no installation at {}; create one with `purl init` (or `purl demo`)", path.display());
+        bail!(
+            "no installation at {}; create one with `purl init` (or `purl demo`)",
+            path.display()
+        );
     }
-    let store = SqliteStore::open(&path).await.with_context(|| format!("while opening {}", path.display()))?;
+    let store = SqliteStore::open(&path)
+        .await
+        .with_context(|| format!("while opening {}", path.display()))?;
     Ok(App::new(store, clock))
 }
 
@@ -55,18 +63,33 @@ pub fn exists(cli: &Cli) -> anyhow::Result<bool> {
 pub async fn init(cli: &Cli, clock: Box<dyn Clock>) -> anyhow::Result<App<SqliteStore>> {
     let path = database_path(cli)?;
     if path.exists() {
-        bail!("an installation already exists at {}; refusing to overwrite it", path.display());
+        bail!(
+            "an installation already exists at {}; refusing to overwrite it",
+            path.display()
+        );
     }
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).with_context(|| format!("while creating {}", folder.display()))?;
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("while creating {}", folder.display()))?;
     }
-    let store = SqliteStore::create(&path).await.with_context(|| format!("while creating {}", path.display()))?;
+    let store = SqliteStore::create(&path)
+        .await
+        .with_context(|| format!("while creating {}", path.display()))?;
     let app = App::new(store, clock);
     let commands = reference_participants()
         .into_iter()
-        .map(|p| Command::AddParticipant { code: p.code, alpha2: p.alpha2, name: p.name, membership: p.membership, party: p.party })
+        .map(|p| Command::AddParticipant {
+            code: p.code,
+            alpha2: p.alpha2,
+            name: p.name,
+            membership: p.membership,
+            party: p.party,
+        })
         .collect();
-    let options = WriteOptions { request: "init".into(), ..WriteOptions::default() };
+    let options = WriteOptions {
+        request: "init".into(),
+        ..WriteOptions::default()
+    };
     app.execute_all(&Actor::Operator, commands, options)
         .await
         .map_err(purl_app::AppError::from)

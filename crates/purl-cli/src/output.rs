@@ -14,7 +14,9 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 
 pub fn table(headers: &[&str], rows: Vec<Vec<String>>) {
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     table.set_header(headers.iter().copied());
     let count = rows.len();
     for row in rows {
@@ -25,7 +27,12 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>) {
 }
 
 /// Prints a read as JSON (`value`) or as a table (`headers`, `rows`).
-pub fn read<T: Serialize>(format: Format, value: &T, headers: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+pub fn read<T: Serialize>(
+    format: Format,
+    value: &T,
+    headers: &[&str],
+    rows: Vec<Vec<String>>,
+) -> anyhow::Result<()> {
     match format {
         Format::Json => json(value),
         Format::Table => {
@@ -39,10 +46,19 @@ pub fn written(format: Format, written: &Written) -> anyhow::Result<()> {
     if format == Format::Json {
         return json(written);
     }
-    let replay = if written.replayed { " (a repeat of an earlier request: nothing new written)" } else { "" };
+    let replay = if written.replayed {
+        " (a repeat of an earlier request: nothing new written)"
+    } else {
+        ""
+    };
     match (written.first_seq, written.last_seq) {
-        (Some(first), Some(last)) if first == last => println!("ok: 1 event written, ledger entry {first}{replay}"),
-        (Some(first), Some(last)) => println!("ok: {} events written, ledger entries {first}-{last}{replay}", written.events),
+        (Some(first), Some(last)) if first == last => {
+            println!("ok: 1 event written, ledger entry {first}{replay}")
+        }
+        (Some(first), Some(last)) => println!(
+            "ok: {} events written, ledger entries {first}-{last}{replay}",
+            written.events
+        ),
         _ => println!("ok: nothing to change{replay}"),
     }
     Ok(())
@@ -50,8 +66,12 @@ pub fn written(format: Format, written: &Written) -> anyhow::Result<()> {
 
 /// Thousands separators for people: 1234567.50 -> 1,234,567.50.
 pub fn grouped(amount: &str) -> String {
-    let (sign, digits) = amount.strip_prefix('-').map_or(("", amount), |rest| ("-", rest));
-    let (whole, fraction) = digits.split_once('.').map_or((digits, None), |(w, f)| (w, Some(f)));
+    let (sign, digits) = amount
+        .strip_prefix('-')
+        .map_or(("", amount), |rest| ("-", rest));
+    let (whole, fraction) = digits
+        .split_once('.')
+        .map_or((digits, None), |(w, f)| (w, Some(f)));
     let mut out = String::new();
     for (index, ch) in whole.chars().enumerate() {
         if index > 0 && (whole.len() - index) % 3 == 0 {

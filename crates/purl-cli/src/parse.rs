@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use anyhow::{anyhow, Context as _};
 use chrono::NaiveDate;
-use purl_core::ids::{parse_date, Category, ItemCode, Name, ParticipantCode, Period, Reference, Text, Username};
+use purl_core::ids::{
+    parse_date, Category, ItemCode, Name, ParticipantCode, Period, Reference, Text, Username,
+};
 use purl_core::money::{Currency, Money};
 use purl_core::participant::Party;
 use purl_core::user::Role;
@@ -70,7 +72,10 @@ pub fn roles(text: &str) -> anyhow::Result<BTreeSet<Role>> {
     named("roles", Role::parse_set(text))
 }
 
-pub fn contributors(text: &str, resolve: impl Fn(&str) -> Result<ParticipantCode, String>) -> anyhow::Result<Vec<ParticipantCode>> {
+pub fn contributors(
+    text: &str,
+    resolve: impl Fn(&str) -> Result<ParticipantCode, String>,
+) -> anyhow::Result<Vec<ParticipantCode>> {
     text.split([';', ','])
         .filter(|code| !code.trim().is_empty())
         .map(|code| resolve(code).map_err(|error| anyhow!("--contributors: {error}")))

@@ -33,7 +33,9 @@ pub async fn verify(app: &Store, format: Format) -> anyhow::Result<ExitCode> {
         bar.set_length(total);
         bar.set_position(done);
     };
-    let report = purl_app::verify::verify(app.store(), &progress).await.map_err(crate::run::explain)?;
+    let report = purl_app::verify::verify(app.store(), &progress)
+        .await
+        .map_err(crate::run::explain)?;
     bar.finish_and_clear();
     if format == Format::Json {
         output::json(&json!({"ok": report.is_ok(), "report": report}))?;
@@ -43,12 +45,20 @@ pub async fn verify(app: &Store, format: Format) -> anyhow::Result<ExitCode> {
             report.events, report.event_bytes, report.records
         );
     } else {
-        println!("FAILED: {} problem(s) in {} events", report.problems.len(), report.events);
+        println!(
+            "FAILED: {} problem(s) in {} events",
+            report.problems.len(),
+            report.events
+        );
         for problem in &report.problems {
             println!("  {problem}");
         }
     }
-    Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 pub async fn participants(app: &Store, format: Format) -> anyhow::Result<()> {
@@ -58,11 +68,18 @@ pub async fn participants(app: &Store, format: Format) -> anyhow::Result<()> {
         .iter()
         .map(|p| {
             let membership = match p.membership {
-                purl_core::participant::Membership::Ally { joined_on } => format!("Ally since {joined_on}"),
+                purl_core::participant::Membership::Ally { joined_on } => {
+                    format!("Ally since {joined_on}")
+                }
                 purl_core::participant::Membership::Partner => "partner".into(),
                 purl_core::participant::Membership::Organisation => "organisation".into(),
             };
-            vec![p.code.to_string(), p.name.to_string(), p.party.as_str().into(), membership]
+            vec![
+                p.code.to_string(),
+                p.name.to_string(),
+                p.party.as_str().into(),
+                membership,
+            ]
         })
         .collect();
     output::read(format, &all, &["code", "name", "party", "membership"], rows)
@@ -71,8 +88,16 @@ pub async fn participants(app: &Store, format: Format) -> anyhow::Result<()> {
 pub async fn participant(app: &Store, format: Format, code: &str) -> anyhow::Result<()> {
     let state = state(app).await?;
     let code = parse::participant(code)?;
-    let participant = state.participants.get(&code).ok_or_else(|| anyhow!("participant '{code}' does not exist"))?;
-    let users: Vec<_> = state.users.values().filter(|u| u.participant == code).map(|u| u.username.to_string()).collect();
+    let participant = state
+        .participants
+        .get(&code)
+        .ok_or_else(|| anyhow!("participant '{code}' does not exist"))?;
+    let users: Vec<_> = state
+        .users
+        .values()
+        .filter(|u| u.participant == code)
+        .map(|u| u.username.to_string())
+        .collect();
     let rows = vec![
         vec!["code".into(), participant.code.to_string()],
         vec!["name".into(), participant.name.to_string()],
@@ -90,10 +115,21 @@ pub async fn users(app: &Store, format: Format) -> anyhow::Result<()> {
         .iter()
         .map(|u| {
             let roles: Vec<_> = u.roles.iter().map(|r| r.as_str()).collect();
-            vec![u.username.to_string(), u.participant.to_string(), u.name.to_string(), roles.join(","), yes_no(u.active)]
+            vec![
+                u.username.to_string(),
+                u.participant.to_string(),
+                u.name.to_string(),
+                roles.join(","),
+                yes_no(u.active),
+            ]
         })
         .collect();
-    output::read(format, &all, &["username", "participant", "name", "roles", "active"], rows)
+    output::read(
+        format,
+        &all,
+        &["username", "participant", "name", "roles", "active"],
+        rows,
+    )
 }
 
 pub async fn catalogue(app: &Store, format: Format) -> anyhow::Result<()> {
@@ -102,10 +138,29 @@ pub async fn catalogue(app: &Store, format: Format) -> anyhow::Result<()> {
     let rows = all
         .iter()
         .map(|i| {
-            vec![i.code.to_string(), i.name.to_string(), i.category.to_string(), yes_no(i.lethal), money(i.unit_price), i.lead_time_days.to_string()]
+            vec![
+                i.code.to_string(),
+                i.name.to_string(),
+                i.category.to_string(),
+                yes_no(i.lethal),
+                money(i.unit_price),
+                i.lead_time_days.to_string(),
+            ]
         })
         .collect();
-    output::read(format, &all, &["code", "name", "category", "lethal", "unit price", "lead time (days)"], rows)
+    output::read(
+        format,
+        &all,
+        &[
+            "code",
+            "name",
+            "category",
+            "lethal",
+            "unit price",
+            "lead time (days)",
+        ],
+        rows,
+    )
 }
 
 pub async fn lists(app: &Store, format: Format) -> anyhow::Result<()> {
@@ -115,11 +170,22 @@ pub async fn lists(app: &Store, format: Format) -> anyhow::Result<()> {
     for list in state.lists.values() {
         for version in &list.versions {
             let approvals: Vec<_> = version.approvals.iter().map(|p| p.as_str()).collect();
-            rows.push(vec![list.period.to_string(), version.number.to_string(), version.status.as_str().into(), version.lines.len().to_string(), approvals.join(", ")]);
+            rows.push(vec![
+                list.period.to_string(),
+                version.number.to_string(),
+                version.status.as_str().into(),
+                version.lines.len().to_string(),
+                approvals.join(", "),
+            ]);
             value.push(json!({"period": list.period, "version": version.number, "status": version.status, "lines": version.lines.len(), "approvals": version.approvals}));
         }
     }
-    output::read(format, &value, &["period", "version", "status", "lines", "approved by"], rows)
+    output::read(
+        format,
+        &value,
+        &["period", "version", "status", "lines", "approved by"],
+        rows,
+    )
 }
 
 fn version_value(state: &State, period: &str, version: &ListVersion) -> serde_json::Value {
@@ -140,18 +206,38 @@ fn version_value(state: &State, period: &str, version: &ListVersion) -> serde_js
     json!({"period": period, "version": version.number, "status": version.status, "based_on": version.based_on, "approvals": version.approvals, "lines": lines})
 }
 
-pub async fn list(app: &Store, format: Format, period: &str, number: Option<u32>) -> anyhow::Result<()> {
+pub async fn list(
+    app: &Store,
+    format: Format,
+    period: &str,
+    number: Option<u32>,
+) -> anyhow::Result<()> {
     let state = state(app).await?;
     let period = parse::period(period)?;
-    let list = state.lists.get(&period).ok_or_else(|| anyhow!("list '{period}' does not exist"))?;
+    let list = state
+        .lists
+        .get(&period)
+        .ok_or_else(|| anyhow!("list '{period}' does not exist"))?;
     let version = match number {
-        Some(n) => list.get_version(n).ok_or_else(|| anyhow!("list '{period}' has no version {n}"))?,
+        Some(n) => list
+            .get_version(n)
+            .ok_or_else(|| anyhow!("list '{period}' has no version {n}"))?,
         None => list.latest(),
     };
     let value = version_value(&state, &period.to_string(), version);
     if format == Format::Table {
         let approvals: Vec<_> = version.approvals.iter().map(|p| p.as_str()).collect();
-        println!("list {period} version {} ({}), approved by: {}; record version {}", version.number, version.status.as_str(), if approvals.is_empty() { "nobody yet".into() } else { approvals.join(", ") }, list.version);
+        println!(
+            "list {period} version {} ({}), approved by: {}; record version {}",
+            version.number,
+            version.status.as_str(),
+            if approvals.is_empty() {
+                "nobody yet".into()
+            } else {
+                approvals.join(", ")
+            },
+            list.version
+        );
     }
     let rows = version
         .lines
@@ -171,27 +257,90 @@ pub async fn list(app: &Store, format: Format, period: &str, number: Option<u32>
             ]
         })
         .collect();
-    output::read(format, &value, &["rank", "line", "item", "category", "quantity", "unit price", "needed by", "justification"], rows)
+    output::read(
+        format,
+        &value,
+        &[
+            "rank",
+            "line",
+            "item",
+            "category",
+            "quantity",
+            "unit price",
+            "needed by",
+            "justification",
+        ],
+        rows,
+    )
 }
 
-pub async fn diff(app: &Store, format: Format, period: &str, from: u32, to: u32) -> anyhow::Result<()> {
+pub async fn diff(
+    app: &Store,
+    format: Format,
+    period: &str,
+    from: u32,
+    to: u32,
+) -> anyhow::Result<()> {
     let state = state(app).await?;
     let period = parse::period(period)?;
-    let list = state.lists.get(&period).ok_or_else(|| anyhow!("list '{period}' does not exist"))?;
-    let version = |n: u32| list.get_version(n).ok_or_else(|| anyhow!("list '{period}' has no version {n}"));
+    let list = state
+        .lists
+        .get(&period)
+        .ok_or_else(|| anyhow!("list '{period}' does not exist"))?;
+    let version = |n: u32| {
+        list.get_version(n)
+            .ok_or_else(|| anyhow!("list '{period}' has no version {n}"))
+    };
     let changes = list_diff(version(from)?, version(to)?);
     let rows = changes
         .iter()
         .map(|change| match change {
-            purl_core::list::LineChange::Added { line_id, item, rank, quantity } => vec!["added".into(), line_id.clone(), item.to_string(), format!("rank {rank}, quantity {quantity}")],
-            purl_core::list::LineChange::Removed { line_id, item, rank, quantity } => vec!["removed".into(), line_id.clone(), item.to_string(), format!("was rank {rank}, quantity {quantity}")],
-            purl_core::list::LineChange::Changed { line_id, item, fields } => {
-                let text: Vec<_> = fields.iter().map(|f| format!("{} {} -> {}", f.field, f.from, f.to)).collect();
-                vec!["changed".into(), line_id.clone(), item.to_string(), text.join("; ")]
+            purl_core::list::LineChange::Added {
+                line_id,
+                item,
+                rank,
+                quantity,
+            } => vec![
+                "added".into(),
+                line_id.clone(),
+                item.to_string(),
+                format!("rank {rank}, quantity {quantity}"),
+            ],
+            purl_core::list::LineChange::Removed {
+                line_id,
+                item,
+                rank,
+                quantity,
+            } => vec![
+                "removed".into(),
+                line_id.clone(),
+                item.to_string(),
+                format!("was rank {rank}, quantity {quantity}"),
+            ],
+            purl_core::list::LineChange::Changed {
+                line_id,
+                item,
+                fields,
+            } => {
+                let text: Vec<_> = fields
+                    .iter()
+                    .map(|f| format!("{} {} -> {}", f.field, f.from, f.to))
+                    .collect();
+                vec![
+                    "changed".into(),
+                    line_id.clone(),
+                    item.to_string(),
+                    text.join("; "),
+                ]
             }
         })
         .collect();
-    output::read(format, &changes, &["change", "line", "item", "detail"], rows)
+    output::read(
+        format,
+        &changes,
+        &["change", "line", "item", "detail"],
+        rows,
+    )
 }
 
 fn pledge_row(p: &purl_core::pledge::Pledge) -> Vec<String> {
@@ -203,31 +352,77 @@ fn pledge_row(p: &purl_core::pledge::Pledge) -> Vec<String> {
         p.paid.map(money).unwrap_or_default(),
         p.display_status().into(),
         p.announced_on.to_string(),
-        p.part_of.as_ref().map(ToString::to_string).unwrap_or_default(),
+        p.part_of
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         yes_no(p.public),
     ]
 }
 
-const PLEDGE_HEADERS: [&str; 8] = ["reference", "contributors", "amount", "paid", "status", "announced", "part of", "public"];
+const PLEDGE_HEADERS: [&str; 8] = [
+    "reference",
+    "contributors",
+    "amount",
+    "paid",
+    "status",
+    "announced",
+    "part of",
+    "public",
+];
 
 pub async fn pledges(app: &Store, format: Format) -> anyhow::Result<()> {
     let state = state(app).await?;
     let all: Vec<_> = state.pledges.values().collect();
-    output::read(format, &all, &PLEDGE_HEADERS, all.iter().map(|p| pledge_row(p)).collect())
+    output::read(
+        format,
+        &all,
+        &PLEDGE_HEADERS,
+        all.iter().map(|p| pledge_row(p)).collect(),
+    )
 }
 
 pub async fn pledge(app: &Store, format: Format, reference: &str) -> anyhow::Result<()> {
     let state = state(app).await?;
     let reference = parse::reference(reference)?;
-    let pledge = state.pledges.get(&reference).ok_or_else(|| anyhow!("pledge '{reference}' does not exist"))?;
-    let payments: Vec<_> = state.payments.values().filter(|p| p.pledge == reference).collect();
+    let pledge = state
+        .pledges
+        .get(&reference)
+        .ok_or_else(|| anyhow!("pledge '{reference}' does not exist"))?;
+    let payments: Vec<_> = state
+        .payments
+        .values()
+        .filter(|p| p.pledge == reference)
+        .collect();
     if format == Format::Json {
         return output::json(&json!({"pledge": pledge, "payments": payments}));
     }
     output::table(&PLEDGE_HEADERS, vec![pledge_row(pledge)]);
-    let categories = pledge.earmark.categories.as_ref().map_or_else(|| "all".into(), |c| c.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
-    println!("earmark: categories {categories}; lethal allowed: {}; package: {}", yes_no(pledge.earmark.lethal_allowed), pledge.earmark.package.map_or_else(|| "any".into(), |p| p.to_string()));
-    println!("conditions: {}", if pledge.conditions.is_empty() { "none" } else { pledge.conditions.as_str() });
+    let categories = pledge.earmark.categories.as_ref().map_or_else(
+        || "all".into(),
+        |c| {
+            c.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    );
+    println!(
+        "earmark: categories {categories}; lethal allowed: {}; package: {}",
+        yes_no(pledge.earmark.lethal_allowed),
+        pledge
+            .earmark
+            .package
+            .map_or_else(|| "any".into(), |p| p.to_string())
+    );
+    println!(
+        "conditions: {}",
+        if pledge.conditions.is_empty() {
+            "none"
+        } else {
+            pledge.conditions.as_str()
+        }
+    );
     println!("record version: {}", pledge.version);
     payment_table(&payments);
     Ok(())
@@ -237,16 +432,42 @@ fn payment_table(payments: &[&purl_core::pledge::Payment]) {
     let rows = payments
         .iter()
         .map(|p| {
-            vec![p.id.clone(), p.pledge.to_string(), money(p.amount), p.received_on.to_string(), money(p.conversion.usd), format!("{} ({}, {})", p.conversion.usd_per_unit.to_decimal_string(6), p.conversion.rate_date, p.conversion.rate_source)]
+            vec![
+                p.id.clone(),
+                p.pledge.to_string(),
+                money(p.amount),
+                p.received_on.to_string(),
+                money(p.conversion.usd),
+                format!(
+                    "{} ({}, {})",
+                    p.conversion.usd_per_unit.to_decimal_string(6),
+                    p.conversion.rate_date,
+                    p.conversion.rate_source
+                ),
+            ]
         })
         .collect();
-    output::table(&["payment", "pledge", "amount", "received", "USD", "USD per unit (rate date, source)"], rows);
+    output::table(
+        &[
+            "payment",
+            "pledge",
+            "amount",
+            "received",
+            "USD",
+            "USD per unit (rate date, source)",
+        ],
+        rows,
+    );
 }
 
 pub async fn payments(app: &Store, format: Format, pledge: Option<&str>) -> anyhow::Result<()> {
     let state = state(app).await?;
     let filter = pledge.map(parse::reference).transpose()?;
-    let all: Vec<_> = state.payments.values().filter(|p| filter.as_ref().is_none_or(|r| &p.pledge == r)).collect();
+    let all: Vec<_> = state
+        .payments
+        .values()
+        .filter(|p| filter.as_ref().is_none_or(|r| &p.pledge == r))
+        .collect();
     if format == Format::Json {
         return output::json(&all);
     }
@@ -257,18 +478,58 @@ pub async fn payments(app: &Store, format: Format, pledge: Option<&str>) -> anyh
 pub async fn rates(app: &Store, format: Format, currency: Option<&str>) -> anyhow::Result<()> {
     let state = state(app).await?;
     let filter = currency.map(parse::currency).transpose()?;
-    let all: Vec<_> = state.fx.iter().filter(|r| filter.is_none_or(|c| r.currency == c)).collect();
-    let rows = all.iter().map(|r| vec![r.date.to_string(), r.currency.to_string(), r.usd_per_unit.to_decimal_string(8), r.usd_per_unit.to_string(), r.source.clone()]).collect();
-    output::read(format, &all, &["date", "currency", "USD per unit", "exact ratio", "source"], rows)
+    let all: Vec<_> = state
+        .fx
+        .iter()
+        .filter(|r| filter.is_none_or(|c| r.currency == c))
+        .collect();
+    let rows = all
+        .iter()
+        .map(|r| {
+            vec![
+                r.date.to_string(),
+                r.currency.to_string(),
+                r.usd_per_unit.to_decimal_string(8),
+                r.usd_per_unit.to_string(),
+                r.source.clone(),
+            ]
+        })
+        .collect();
+    output::read(
+        format,
+        &all,
+        &["date", "currency", "USD per unit", "exact ratio", "source"],
+        rows,
+    )
 }
 
-pub async fn convert(app: &Store, format: Format, amount: &str, currency: &str, date: &str) -> anyhow::Result<()> {
+pub async fn convert(
+    app: &Store,
+    format: Format,
+    amount: &str,
+    currency: &str,
+    date: &str,
+) -> anyhow::Result<()> {
     let state = state(app).await?;
     let amount = parse::money(amount, currency)?;
     let date = parse::date("--date", date)?;
-    let conversion = state.fx.to_usd(amount, date).with_context(|| format!("while converting {amount}"))?;
-    let rows = vec![vec![money(amount), money(conversion.usd), conversion.usd_per_unit.to_decimal_string(8), conversion.rate_date.to_string(), conversion.rate_source.clone()]];
-    output::read(format, &conversion, &["amount", "USD", "USD per unit", "rate date", "source"], rows)
+    let conversion = state
+        .fx
+        .to_usd(amount, date)
+        .with_context(|| format!("while converting {amount}"))?;
+    let rows = vec![vec![
+        money(amount),
+        money(conversion.usd),
+        conversion.usd_per_unit.to_decimal_string(8),
+        conversion.rate_date.to_string(),
+        conversion.rate_source.clone(),
+    ]];
+    output::read(
+        format,
+        &conversion,
+        &["amount", "USD", "USD per unit", "rate date", "source"],
+        rows,
+    )
 }
 
 pub async fn packages(app: &Store, format: Format) -> anyhow::Result<()> {
@@ -277,26 +538,98 @@ pub async fn packages(app: &Store, format: Format) -> anyhow::Result<()> {
     let rows = all
         .iter()
         .map(|p| {
-            let funded = purl_core::money::Money::from_minor(p.funded_usd_minor(), purl_core::money::Currency::USD).map(money).unwrap_or_default();
-            vec![p.number.to_string(), p.name.to_string(), p.status.as_str().into(), p.lines.len().to_string(), money(p.value), funded]
+            let funded = purl_core::money::Money::from_minor(
+                p.funded_usd_minor(),
+                purl_core::money::Currency::USD,
+            )
+            .map(money)
+            .unwrap_or_default();
+            vec![
+                p.number.to_string(),
+                p.name.to_string(),
+                p.status.as_str().into(),
+                p.lines.len().to_string(),
+                money(p.value),
+                funded,
+            ]
         })
         .collect();
-    output::read(format, &all, &["package", "name", "status", "lines", "value", "allocated (USD)"], rows)
+    output::read(
+        format,
+        &all,
+        &[
+            "package",
+            "name",
+            "status",
+            "lines",
+            "value",
+            "allocated (USD)",
+        ],
+        rows,
+    )
 }
 
 pub async fn package(app: &Store, format: Format, number: u32) -> anyhow::Result<()> {
     let state = state(app).await?;
-    let package = state.packages.get(&number).ok_or_else(|| anyhow!("package '{number}' does not exist"))?;
-    let deliveries: Vec<_> = state.deliveries.values().filter(|d| d.package == number).collect();
+    let package = state
+        .packages
+        .get(&number)
+        .ok_or_else(|| anyhow!("package '{number}' does not exist"))?;
+    let deliveries: Vec<_> = state
+        .deliveries
+        .values()
+        .filter(|d| d.package == number)
+        .collect();
     if format == Format::Json {
         return output::json(&json!({"package": package, "deliveries": deliveries}));
     }
-    println!("package {} '{}': {} (record version {})", package.number, package.name, package.status.as_str(), package.version);
-    let lines = package.lines.iter().map(|l| vec![format!("{} v{}", l.period, l.list_version), l.line_id.clone(), l.item.to_string(), l.quantity.to_string(), money(l.unit_price), money(l.value)]).collect();
-    output::table(&["list", "line", "item", "quantity", "unit price", "value"], lines);
-    let contributions = package.contributions.iter().map(|c| vec![c.pledge.to_string(), money(c.amount), money(c.conversion.usd), format!("{} on {}", c.conversion.usd_per_unit.to_decimal_string(6), c.conversion.rate_date)]).collect();
+    println!(
+        "package {} '{}': {} (record version {})",
+        package.number,
+        package.name,
+        package.status.as_str(),
+        package.version
+    );
+    let lines = package
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                format!("{} v{}", l.period, l.list_version),
+                l.line_id.clone(),
+                l.item.to_string(),
+                l.quantity.to_string(),
+                money(l.unit_price),
+                money(l.value),
+            ]
+        })
+        .collect();
+    output::table(
+        &["list", "line", "item", "quantity", "unit price", "value"],
+        lines,
+    );
+    let contributions = package
+        .contributions
+        .iter()
+        .map(|c| {
+            vec![
+                c.pledge.to_string(),
+                money(c.amount),
+                money(c.conversion.usd),
+                format!(
+                    "{} on {}",
+                    c.conversion.usd_per_unit.to_decimal_string(6),
+                    c.conversion.rate_date
+                ),
+            ]
+        })
+        .collect();
     output::table(&["pledge", "amount", "USD", "rate"], contributions);
-    let history: Vec<_> = package.history.iter().map(|h| format!("{} {}", h.on, h.status.as_str())).collect();
+    let history: Vec<_> = package
+        .history
+        .iter()
+        .map(|h| format!("{} {}", h.on, h.status.as_str()))
+        .collect();
     println!("history: {}", history.join(" → "));
     delivery_table(&deliveries);
     Ok(())
@@ -306,15 +639,40 @@ fn delivery_table(deliveries: &[&purl_core::package::Delivery]) {
     let rows = deliveries
         .iter()
         .map(|d| {
-            vec![d.id.clone(), d.package.to_string(), d.line_id.clone(), d.quantity.to_string(), d.shipped_on.to_string(), d.received_on.map(|r| r.to_string()).unwrap_or_default(), d.received_quantity.map(|q| q.to_string()).unwrap_or_default()]
+            vec![
+                d.id.clone(),
+                d.package.to_string(),
+                d.line_id.clone(),
+                d.quantity.to_string(),
+                d.shipped_on.to_string(),
+                d.received_on.map(|r| r.to_string()).unwrap_or_default(),
+                d.received_quantity
+                    .map(|q| q.to_string())
+                    .unwrap_or_default(),
+            ]
         })
         .collect();
-    output::table(&["delivery", "package", "line", "shipped", "shipped on", "received on", "received"], rows);
+    output::table(
+        &[
+            "delivery",
+            "package",
+            "line",
+            "shipped",
+            "shipped on",
+            "received on",
+            "received",
+        ],
+        rows,
+    );
 }
 
 pub async fn deliveries(app: &Store, format: Format, package: Option<u32>) -> anyhow::Result<()> {
     let state = state(app).await?;
-    let all: Vec<_> = state.deliveries.values().filter(|d| package.is_none_or(|p| d.package == p)).collect();
+    let all: Vec<_> = state
+        .deliveries
+        .values()
+        .filter(|d| package.is_none_or(|p| d.package == p))
+        .collect();
     if format == Format::Json {
         return output::json(&all);
     }
@@ -328,7 +686,8 @@ pub async fn overview(app: &Store, format: Format, as_of: Option<&str>) -> anyho
         Some(date) => parse::date("--as-of", date)?,
         None => app.today(),
     };
-    let overview = purl_core::report::overview(&state, as_of).map_err(|error| anyhow!("{error}"))?;
+    let overview =
+        purl_core::report::overview(&state, as_of).map_err(|error| anyhow!("{error}"))?;
     if format == Format::Json {
         return output::json(&overview);
     }
@@ -338,16 +697,57 @@ pub async fn overview(app: &Store, format: Format, as_of: Option<&str>) -> anyho
         vec!["pledged".into(), usd(overview.pledged)],
         vec!["committed".into(), usd(overview.committed)],
         vec!["paid".into(), usd(overview.paid)],
-        vec!["pledges of undisclosed amount (not in the totals)".into(), overview.undisclosed_pledges.to_string()],
+        vec![
+            "pledges of undisclosed amount (not in the totals)".into(),
+            overview.undisclosed_pledges.to_string(),
+        ],
         vec!["contributors".into(), overview.contributors.to_string()],
-        vec!["Allies participating".into(), format!("{} of {} eligible ({:.1}%; {} Allies in all)", allies.participating, allies.eligible, allies.fraction * 100.0, allies.total)],
-        vec!["partners participating".into(), format!("{} ({})", overview.partners.participating, overview.partners.codes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))],
-        vec!["packages".into(), format!("{} worth {}", overview.packages.count, usd(overview.packages.value))],
-        vec!["value delivered".into(), usd(overview.packages.delivered_value)],
+        vec![
+            "Allies participating".into(),
+            format!(
+                "{} of {} eligible ({:.1}%; {} Allies in all)",
+                allies.participating,
+                allies.eligible,
+                allies.fraction * 100.0,
+                allies.total
+            ),
+        ],
+        vec![
+            "partners participating".into(),
+            format!(
+                "{} ({})",
+                overview.partners.participating,
+                overview
+                    .partners
+                    .codes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ],
+        vec![
+            "packages".into(),
+            format!(
+                "{} worth {}",
+                overview.packages.count,
+                usd(overview.packages.value)
+            ),
+        ],
+        vec![
+            "value delivered".into(),
+            usd(overview.packages.delivered_value),
+        ],
     ];
     println!("PURL overview as of {as_of} (USD at each pledge's announcement-date rate)");
     output::table(&["figure", "value"], rows);
-    let status: Vec<_> = overview.packages.by_status.iter().filter(|(_, n)| **n > 0).map(|(s, n)| format!("{s}: {n}")).collect();
+    let status: Vec<_> = overview
+        .packages
+        .by_status
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{s}: {n}"))
+        .collect();
     println!("packages by status: {}", status.join(", "));
     Ok(())
 }

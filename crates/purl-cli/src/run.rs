@@ -15,8 +15,8 @@ use purl_core::user::Actor;
 use purl_store_sqlite::SqliteStore;
 
 use crate::cli::{
-    CatalogueCommand, Cli, Command, DeliveryCommand, FxCommand, ImportCommand, ListCommand, PackageCommand,
-    ParticipantCommand, PaymentCommand, PledgeCommand, PledgeFields, UserCommand,
+    CatalogueCommand, Cli, Command, DeliveryCommand, FxCommand, ImportCommand, ListCommand,
+    PackageCommand, ParticipantCommand, PaymentCommand, PledgeCommand, PledgeFields, UserCommand,
 };
 use crate::{demo, install, output, parse, read};
 
@@ -38,22 +38,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Init | Command::Demo => unreachable!("handled above"),
         Command::Verify => return read::verify(&app, cli.format).await,
-        Command::Participant(ParticipantCommand::List) => read::participants(&app, cli.format).await?,
-        Command::Participant(ParticipantCommand::Show { code }) => read::participant(&app, cli.format, code).await?,
+        Command::Participant(ParticipantCommand::List) => {
+            read::participants(&app, cli.format).await?
+        }
+        Command::Participant(ParticipantCommand::Show { code }) => {
+            read::participant(&app, cli.format, code).await?
+        }
         Command::User(UserCommand::List) => read::users(&app, cli.format).await?,
         Command::Catalogue(CatalogueCommand::List) => read::catalogue(&app, cli.format).await?,
         Command::List(ListCommand::All) => read::lists(&app, cli.format).await?,
-        Command::List(ListCommand::Show { period, version }) => read::list(&app, cli.format, period, *version).await?,
-        Command::List(ListCommand::Diff { period, from, to }) => read::diff(&app, cli.format, period, *from, *to).await?,
+        Command::List(ListCommand::Show { period, version }) => {
+            read::list(&app, cli.format, period, *version).await?
+        }
+        Command::List(ListCommand::Diff { period, from, to }) => {
+            read::diff(&app, cli.format, period, *from, *to).await?
+        }
         Command::Pledge(PledgeCommand::List) => read::pledges(&app, cli.format).await?,
-        Command::Pledge(PledgeCommand::Show { reference }) => read::pledge(&app, cli.format, reference).await?,
-        Command::Payment(PaymentCommand::List { pledge }) => read::payments(&app, cli.format, pledge.as_deref()).await?,
-        Command::Fx(FxCommand::List { currency }) => read::rates(&app, cli.format, currency.as_deref()).await?,
-        Command::Fx(FxCommand::Convert { amount, currency, date }) => read::convert(&app, cli.format, amount, currency, date).await?,
+        Command::Pledge(PledgeCommand::Show { reference }) => {
+            read::pledge(&app, cli.format, reference).await?
+        }
+        Command::Payment(PaymentCommand::List { pledge }) => {
+            read::payments(&app, cli.format, pledge.as_deref()).await?
+        }
+        Command::Fx(FxCommand::List { currency }) => {
+            read::rates(&app, cli.format, currency.as_deref()).await?
+        }
+        Command::Fx(FxCommand::Convert {
+            amount,
+            currency,
+            date,
+        }) => read::convert(&app, cli.format, amount, currency, date).await?,
         Command::Package(PackageCommand::List) => read::packages(&app, cli.format).await?,
-        Command::Package(PackageCommand::Show { number }) => read::package(&app, cli.format, *number).await?,
-        Command::Delivery(DeliveryCommand::List { package }) => read::deliveries(&app, cli.format, *package).await?,
-        Command::Report(crate::cli::ReportCommand::Overview { as_of }) => read::overview(&app, cli.format, as_of.as_deref()).await?,
+        Command::Package(PackageCommand::Show { number }) => {
+            read::package(&app, cli.format, *number).await?
+        }
+        Command::Delivery(DeliveryCommand::List { package }) => {
+            read::deliveries(&app, cli.format, *package).await?
+        }
+        Command::Report(crate::cli::ReportCommand::Overview { as_of }) => {
+            read::overview(&app, cli.format, as_of.as_deref()).await?
+        }
         Command::Import(import) => run_import(&app, &cli, import).await?,
         _ => {
             let state = app.load_state().await?;
@@ -71,7 +95,10 @@ pub async fn write(app: &App<SqliteStore>, cli: &Cli, command: Core) -> anyhow::
         request: format!("{command:?}"),
         expected_version: cli.expected_version,
     };
-    let written = app.execute(&Actor::Operator, command, options).await.map_err(explain)?;
+    let written = app
+        .execute(&Actor::Operator, command, options)
+        .await
+        .map_err(explain)?;
     output::written(cli.format, &written)
 }
 
@@ -83,27 +110,50 @@ pub fn explain(error: AppError) -> anyhow::Error {
     }
 }
 
-async fn run_import(app: &App<SqliteStore>, cli: &Cli, import: &ImportCommand) -> anyhow::Result<()> {
+async fn run_import(
+    app: &App<SqliteStore>,
+    cli: &Cli,
+    import: &ImportCommand,
+) -> anyhow::Result<()> {
     let (kind, file) = match import {
         ImportCommand::Pledges { file } => (ImportKind::Pledges, file),
         ImportCommand::Payments { file } => (ImportKind::Payments, file),
         ImportCommand::Fx { file } => (ImportKind::Fx, file),
-        ImportCommand::Requirements { file, period } => (ImportKind::Requirements { period: parse::period(period)? }, file),
+        ImportCommand::Requirements { file, period } => (
+            ImportKind::Requirements {
+                period: parse::period(period)?,
+            },
+            file,
+        ),
     };
     let text = std::fs::read(file).with_context(|| format!("while reading {}", file.display()))?;
     let name = file.display().to_string();
     let text = String::from_utf8(text).map_err(|error| {
-        anyhow::anyhow!("{name}: the file is not UTF-8 (first bad byte at offset {})", error.utf8_error().valid_up_to())
+        anyhow::anyhow!(
+            "{name}: the file is not UTF-8 (first bad byte at offset {})",
+            error.utf8_error().valid_up_to()
+        )
     })?;
     let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("importing {name}"));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let result = app.import(&Actor::Operator, kind, &name, &text, cli.idempotency_key.clone()).await;
+    let result = app
+        .import(
+            &Actor::Operator,
+            kind,
+            &name,
+            &text,
+            cli.idempotency_key.clone(),
+        )
+        .await;
     spinner.finish_and_clear();
     let summary = result.map_err(explain)?;
     if cli.format == crate::cli::Format::Json {
         return output::json(&summary);
     }
-    println!("{}: {} row(s) read, {} change(s)", summary.file, summary.rows, summary.commands);
+    println!(
+        "{}: {} row(s) read, {} change(s)",
+        summary.file, summary.rows, summary.commands
+    );
     for note in &summary.notes {
         println!("note: {note}");
     }
@@ -112,16 +162,38 @@ async fn run_import(app: &App<SqliteStore>, cli: &Cli, import: &ImportCommand) -
 
 fn to_command(command: &Command, state: &purl_core::state::State) -> anyhow::Result<Core> {
     Ok(match command {
-        Command::Participant(ParticipantCommand::Add { code, name, party, alpha2, ally_since, partner }) => {
+        Command::Participant(ParticipantCommand::Add {
+            code,
+            name,
+            party,
+            alpha2,
+            ally_since,
+            partner,
+        }) => {
             let membership = match (ally_since, partner) {
-                (Some(date), _) => Membership::Ally { joined_on: parse::date("--ally-since", date)? },
+                (Some(date), _) => Membership::Ally {
+                    joined_on: parse::date("--ally-since", date)?,
+                },
                 (None, true) => Membership::Partner,
                 (None, false) => Membership::Organisation,
             };
-            Core::AddParticipant { code: parse::participant(code)?, alpha2: alpha2.clone(), name: parse::name(name)?, membership, party: parse::party(party)? }
+            Core::AddParticipant {
+                code: parse::participant(code)?,
+                alpha2: alpha2.clone(),
+                name: parse::name(name)?,
+                membership,
+                party: parse::party(party)?,
+            }
         }
         Command::User(user) => user_command(user)?,
-        Command::Catalogue(CatalogueCommand::Add { code, name, category, lethal, unit_price, lead_time_days }) => Core::AddItem {
+        Command::Catalogue(CatalogueCommand::Add {
+            code,
+            name,
+            category,
+            lethal,
+            unit_price,
+            lead_time_days,
+        }) => Core::AddItem {
             code: parse::item(code)?,
             name: parse::name(name)?,
             category: parse::category(category)?,
@@ -129,58 +201,110 @@ fn to_command(command: &Command, state: &purl_core::state::State) -> anyhow::Res
             unit_price: parse::usd("--unit-price", unit_price)?,
             lead_time_days: *lead_time_days,
         },
-        Command::Catalogue(CatalogueCommand::Price { code, unit_price, lead_time_days }) => {
-            Core::PriceItem { code: parse::item(code)?, unit_price: parse::usd("--unit-price", unit_price)?, lead_time_days: *lead_time_days }
-        }
+        Command::Catalogue(CatalogueCommand::Price {
+            code,
+            unit_price,
+            lead_time_days,
+        }) => Core::PriceItem {
+            code: parse::item(code)?,
+            unit_price: parse::usd("--unit-price", unit_price)?,
+            lead_time_days: *lead_time_days,
+        },
         Command::List(list) => list_command(list)?,
         Command::Pledge(pledge) => pledge_command(pledge, state)?,
-        Command::Payment(PaymentCommand::Add { pledge, amount, currency, received_on, note }) => Core::RecordPayment {
+        Command::Payment(PaymentCommand::Add {
+            pledge,
+            amount,
+            currency,
+            received_on,
+            note,
+        }) => Core::RecordPayment {
             pledge: parse::reference(pledge)?,
             amount: parse::money(amount, currency)?,
             received_on: parse::date("--received-on", received_on)?,
             note: parse::text("--note", note)?,
         },
-        Command::Fx(FxCommand::Add { date, currency, usd_per_unit, source }) => Core::RecordRates {
+        Command::Fx(FxCommand::Add {
+            date,
+            currency,
+            usd_per_unit,
+            source,
+        }) => Core::RecordRates {
             rates: vec![FxRate {
                 currency: parse::currency(currency)?,
                 date: parse::date("--date", date)?,
-                usd_per_unit: Ratio::parse_decimal(usd_per_unit).map_err(|e| anyhow::anyhow!("--usd-per-unit: {e}"))?,
+                usd_per_unit: Ratio::parse_decimal(usd_per_unit)
+                    .map_err(|e| anyhow::anyhow!("--usd-per-unit: {e}"))?,
                 source: source.clone(),
             }],
         },
         Command::Package(package) => package_command(package)?,
-        Command::Delivery(DeliveryCommand::Ship { package, line, quantity, shipped_on }) => Core::ShipDelivery {
+        Command::Delivery(DeliveryCommand::Ship {
+            package,
+            line,
+            quantity,
+            shipped_on,
+        }) => Core::ShipDelivery {
             package: *package,
             line_id: line.clone(),
             quantity: *quantity,
             shipped_on: parse::date("--shipped-on", shipped_on)?,
         },
-        Command::Delivery(DeliveryCommand::Receive { id, received_on, quantity }) => {
-            Core::ReceiveDelivery { id: id.clone(), received_on: parse::date("--received-on", received_on)?, quantity: *quantity }
-        }
+        Command::Delivery(DeliveryCommand::Receive {
+            id,
+            received_on,
+            quantity,
+        }) => Core::ReceiveDelivery {
+            id: id.clone(),
+            received_on: parse::date("--received-on", received_on)?,
+            quantity: *quantity,
+        },
         other => bail!("{other:?} is not a write"),
     })
 }
 
 fn user_command(command: &UserCommand) -> anyhow::Result<Core> {
     Ok(match command {
-        UserCommand::Add { username, participant, name, roles } => Core::AddUser {
+        UserCommand::Add {
+            username,
+            participant,
+            name,
+            roles,
+        } => Core::AddUser {
             username: parse::username(username)?,
             participant: parse::participant(participant)?,
             name: parse::name(name)?,
             roles: parse::roles(roles)?,
         },
-        UserCommand::Roles { username, roles } => Core::SetUserRoles { username: parse::username(username)?, roles: parse::roles(roles)? },
-        UserCommand::Deactivate { username } => Core::SetUserActive { username: parse::username(username)?, active: false },
-        UserCommand::Activate { username } => Core::SetUserActive { username: parse::username(username)?, active: true },
+        UserCommand::Roles { username, roles } => Core::SetUserRoles {
+            username: parse::username(username)?,
+            roles: parse::roles(roles)?,
+        },
+        UserCommand::Deactivate { username } => Core::SetUserActive {
+            username: parse::username(username)?,
+            active: false,
+        },
+        UserCommand::Activate { username } => Core::SetUserActive {
+            username: parse::username(username)?,
+            active: true,
+        },
         UserCommand::List => bail!("not a write"),
     })
 }
 
 fn list_command(command: &ListCommand) -> anyhow::Result<Core> {
     Ok(match command {
-        ListCommand::Create { period } => Core::CreateList { period: parse::period(period)? },
-        ListCommand::AddLine { period, item, quantity, needed_by, rank, justification } => Core::AddLine {
+        ListCommand::Create { period } => Core::CreateList {
+            period: parse::period(period)?,
+        },
+        ListCommand::AddLine {
+            period,
+            item,
+            quantity,
+            needed_by,
+            rank,
+            justification,
+        } => Core::AddLine {
             period: parse::period(period)?,
             rank: *rank,
             line: NewLine {
@@ -190,41 +314,98 @@ fn list_command(command: &ListCommand) -> anyhow::Result<Core> {
                 justification: parse::text("--justification", justification)?,
             },
         },
-        ListCommand::UpdateLine { period, line, quantity, needed_by, justification } => Core::UpdateLine {
+        ListCommand::UpdateLine {
+            period,
+            line,
+            quantity,
+            needed_by,
+            justification,
+        } => Core::UpdateLine {
             period: parse::period(period)?,
             line_id: line.clone(),
             quantity: *quantity,
-            needed_by: needed_by.as_deref().map(|d| parse::date("--needed-by", d)).transpose()?,
-            justification: justification.as_deref().map(|j| parse::text("--justification", j)).transpose()?,
+            needed_by: needed_by
+                .as_deref()
+                .map(|d| parse::date("--needed-by", d))
+                .transpose()?,
+            justification: justification
+                .as_deref()
+                .map(|j| parse::text("--justification", j))
+                .transpose()?,
         },
-        ListCommand::MoveLine { period, line, rank } => Core::MoveLine { period: parse::period(period)?, line_id: line.clone(), rank: *rank },
-        ListCommand::RemoveLine { period, line } => Core::RemoveLine { period: parse::period(period)?, line_id: line.clone() },
-        ListCommand::NewVersion { period } => Core::DraftListVersion { period: parse::period(period)? },
-        ListCommand::Submit { period } => Core::SubmitList { period: parse::period(period)? },
-        ListCommand::Return { period } => Core::ReturnList { period: parse::period(period)? },
-        ListCommand::Approve { period, version, party } => {
-            Core::ApproveList { period: parse::period(period)?, version: *version, party: parse::party(party)? }
+        ListCommand::MoveLine { period, line, rank } => Core::MoveLine {
+            period: parse::period(period)?,
+            line_id: line.clone(),
+            rank: *rank,
+        },
+        ListCommand::RemoveLine { period, line } => Core::RemoveLine {
+            period: parse::period(period)?,
+            line_id: line.clone(),
+        },
+        ListCommand::NewVersion { period } => Core::DraftListVersion {
+            period: parse::period(period)?,
+        },
+        ListCommand::Submit { period } => Core::SubmitList {
+            period: parse::period(period)?,
+        },
+        ListCommand::Return { period } => Core::ReturnList {
+            period: parse::period(period)?,
+        },
+        ListCommand::Approve {
+            period,
+            version,
+            party,
+        } => Core::ApproveList {
+            period: parse::period(period)?,
+            version: *version,
+            party: parse::party(party)?,
+        },
+        ListCommand::All | ListCommand::Show { .. } | ListCommand::Diff { .. } => {
+            bail!("not a write")
         }
-        ListCommand::All | ListCommand::Show { .. } | ListCommand::Diff { .. } => bail!("not a write"),
     })
 }
 
-fn pledge_command(command: &PledgeCommand, state: &purl_core::state::State) -> anyhow::Result<Core> {
+fn pledge_command(
+    command: &PledgeCommand,
+    state: &purl_core::state::State,
+) -> anyhow::Result<Core> {
     Ok(match command {
-        PledgeCommand::Add(fields) => Core::RecordPledge { pledge: new_pledge(fields, state)? },
-        PledgeCommand::Commit { reference } => Core::CommitPledge { reference: parse::reference(reference)? },
-        PledgeCommand::Withdraw { reference } => Core::WithdrawPledge { reference: parse::reference(reference)? },
-        PledgeCommand::Publish { reference } => Core::SetPledgePublic { reference: parse::reference(reference)?, public: true },
-        PledgeCommand::Unpublish { reference } => Core::SetPledgePublic { reference: parse::reference(reference)?, public: false },
-        PledgeCommand::SetAmount { reference, amount, currency } => {
-            Core::SetPledgeAmount { reference: parse::reference(reference)?, amount: parse::money(amount, currency)? }
-        }
+        PledgeCommand::Add(fields) => Core::RecordPledge {
+            pledge: new_pledge(fields, state)?,
+        },
+        PledgeCommand::Commit { reference } => Core::CommitPledge {
+            reference: parse::reference(reference)?,
+        },
+        PledgeCommand::Withdraw { reference } => Core::WithdrawPledge {
+            reference: parse::reference(reference)?,
+        },
+        PledgeCommand::Publish { reference } => Core::SetPledgePublic {
+            reference: parse::reference(reference)?,
+            public: true,
+        },
+        PledgeCommand::Unpublish { reference } => Core::SetPledgePublic {
+            reference: parse::reference(reference)?,
+            public: false,
+        },
+        PledgeCommand::SetAmount {
+            reference,
+            amount,
+            currency,
+        } => Core::SetPledgeAmount {
+            reference: parse::reference(reference)?,
+            amount: parse::money(amount, currency)?,
+        },
         PledgeCommand::List | PledgeCommand::Show { .. } => bail!("not a write"),
     })
 }
 
 fn new_pledge(fields: &PledgeFields, state: &purl_core::state::State) -> anyhow::Result<NewPledge> {
-    let currency = fields.currency.as_deref().map(parse::currency).transpose()?;
+    let currency = fields
+        .currency
+        .as_deref()
+        .map(parse::currency)
+        .transpose()?;
     let amount = match (&fields.amount, &fields.currency) {
         (Some(amount), Some(code)) => Some(parse::money(amount, code)?),
         (Some(_), None) => bail!("--currency: required with --amount"),
@@ -232,21 +413,40 @@ fn new_pledge(fields: &PledgeFields, state: &purl_core::state::State) -> anyhow:
     };
     let status = PledgeStatus::parse(&fields.status)
         .filter(|s| *s != PledgeStatus::Withdrawn)
-        .ok_or_else(|| anyhow::anyhow!("--status: '{}' is not announced or committed", fields.status))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--status: '{}' is not announced or committed",
+                fields.status
+            )
+        })?;
     let categories = fields
         .categories
         .as_deref()
-        .map(|text| text.split([';', ',']).map(parse::category).collect::<anyhow::Result<_>>())
+        .map(|text| {
+            text.split([';', ','])
+                .map(parse::category)
+                .collect::<anyhow::Result<_>>()
+        })
         .transpose()?;
     Ok(NewPledge {
         reference: parse::reference(&fields.reference)?,
-        contributors: parse::contributors(&fields.contributors, |code| resolve_participant(state, code))?,
+        contributors: parse::contributors(&fields.contributors, |code| {
+            resolve_participant(state, code)
+        })?,
         amount,
         currency,
         announced_on: parse::date("--announced-on", &fields.announced_on)?,
         status,
-        part_of: fields.part_of.as_deref().map(parse::reference).transpose()?,
-        earmark: Earmark { categories, lethal_allowed: !fields.non_lethal_only, package: fields.package },
+        part_of: fields
+            .part_of
+            .as_deref()
+            .map(parse::reference)
+            .transpose()?,
+        earmark: Earmark {
+            categories,
+            lethal_allowed: !fields.non_lethal_only,
+            package: fields.package,
+        },
         conditions: parse::text("--conditions", &fields.conditions)?,
         public: fields.public,
         note: parse::text("--note", &fields.note)?,

@@ -11,9 +11,19 @@ pub enum DomainError {
     #[error("{what} '{id}' already exists")]
     AlreadyExists { what: &'static str, id: String },
     #[error("{what} '{id}' is {status}: cannot {action}")]
-    Transition { what: &'static str, id: String, status: String, action: String },
+    Transition {
+        what: &'static str,
+        id: String,
+        status: String,
+        action: String,
+    },
     #[error("{what} '{id}' is at version {actual}, not the expected version {expected}")]
-    StaleVersion { what: &'static str, id: String, expected: u64, actual: u64 },
+    StaleVersion {
+        what: &'static str,
+        id: String,
+        expected: u64,
+        actual: u64,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -33,7 +43,10 @@ impl DomainError {
     }
 
     pub fn not_found(what: &'static str, id: impl ToString) -> Self {
-        DomainError::NotFound { what, id: id.to_string() }
+        DomainError::NotFound {
+            what,
+            id: id.to_string(),
+        }
     }
 
     pub fn transition(

@@ -29,44 +29,145 @@ pub const SALT_BYTES: usize = 32;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EventPayload {
-    ParticipantAdded { participant: Participant },
-    UserAdded { user: User },
-    UserRolesSet { username: Username, roles: BTreeSet<Role> },
-    UserActiveSet { username: Username, active: bool },
-    ItemAdded { item: CatalogueItem },
-    ItemPriced { code: ItemCode, unit_price: Money, lead_time_days: u32 },
-    ListCreated { period: Period },
-    ListVersionDrafted { period: Period, number: u32, based_on: Option<u32> },
-    LineAdded { period: Period, version: u32, rank: u32, line: Line },
-    LineUpdated { period: Period, version: u32, line: Line },
-    LineMoved { period: Period, version: u32, line_id: String, rank: u32 },
-    LineRemoved { period: Period, version: u32, line_id: String },
-    LinesReplaced { period: Period, version: u32, lines: Vec<Line> },
-    ListSubmitted { period: Period, version: u32 },
-    ListReturned { period: Period, version: u32 },
-    ListApprovedBy { period: Period, version: u32, party: Party },
-    ListVersionApproved { period: Period, version: u32 },
-    ListVersionSuperseded { period: Period, version: u32 },
-    PledgeRecorded { pledge: Pledge },
-    PledgeCommitted { reference: Reference, on: NaiveDate },
-    PledgeWithdrawn { reference: Reference, on: NaiveDate },
-    PledgePublicitySet { reference: Reference, public: bool },
-    PledgeAmountSet { reference: Reference, amount: Money },
-    PaymentRecorded { payment: Payment },
-    RatesRecorded { rates: Vec<FxRate> },
-    PackageCreated { number: u32, name: Name, on: NaiveDate },
-    PackageLineAdded { number: u32, line: PackageLine },
-    ContributionAllocated { number: u32, contribution: Contribution },
-    PackageStatusChanged { number: u32, status: PackageStatus, on: NaiveDate },
-    DeliveryShipped { delivery: Delivery },
-    DeliveryReceived { id: String, received_on: NaiveDate, quantity: u64 },
+    ParticipantAdded {
+        participant: Participant,
+    },
+    UserAdded {
+        user: User,
+    },
+    UserRolesSet {
+        username: Username,
+        roles: BTreeSet<Role>,
+    },
+    UserActiveSet {
+        username: Username,
+        active: bool,
+    },
+    ItemAdded {
+        item: CatalogueItem,
+    },
+    ItemPriced {
+        code: ItemCode,
+        unit_price: Money,
+        lead_time_days: u32,
+    },
+    ListCreated {
+        period: Period,
+    },
+    ListVersionDrafted {
+        period: Period,
+        number: u32,
+        based_on: Option<u32>,
+    },
+    LineAdded {
+        period: Period,
+        version: u32,
+        rank: u32,
+        line: Line,
+    },
+    LineUpdated {
+        period: Period,
+        version: u32,
+        line: Line,
+    },
+    LineMoved {
+        period: Period,
+        version: u32,
+        line_id: String,
+        rank: u32,
+    },
+    LineRemoved {
+        period: Period,
+        version: u32,
+        line_id: String,
+    },
+    LinesReplaced {
+        period: Period,
+        version: u32,
+        lines: Vec<Line>,
+    },
+    ListSubmitted {
+        period: Period,
+        version: u32,
+    },
+    ListReturned {
+        period: Period,
+        version: u32,
+    },
+    ListApprovedBy {
+        period: Period,
+        version: u32,
+        party: Party,
+    },
+    ListVersionApproved {
+        period: Period,
+        version: u32,
+    },
+    ListVersionSuperseded {
+        period: Period,
+        version: u32,
+    },
+    PledgeRecorded {
+        pledge: Pledge,
+    },
+    PledgeCommitted {
+        reference: Reference,
+        on: NaiveDate,
+    },
+    PledgeWithdrawn {
+        reference: Reference,
+        on: NaiveDate,
+    },
+    PledgePublicitySet {
+        reference: Reference,
+        public: bool,
+    },
+    PledgeAmountSet {
+        reference: Reference,
+        amount: Money,
+    },
+    PaymentRecorded {
+        payment: Payment,
+    },
+    RatesRecorded {
+        rates: Vec<FxRate>,
+    },
+    PackageCreated {
+        number: u32,
+        name: Name,
+        on: NaiveDate,
+    },
+    PackageLineAdded {
+        number: u32,
+        line: PackageLine,
+    },
+    ContributionAllocated {
+        number: u32,
+        contribution: Contribution,
+    },
+    PackageStatusChanged {
+        number: u32,
+        status: PackageStatus,
+        on: NaiveDate,
+    },
+    DeliveryShipped {
+        delivery: Delivery,
+    },
+    DeliveryReceived {
+        id: String,
+        received_on: NaiveDate,
+        quantity: u64,
+    },
 }
 
 impl EventPayload {
     /// The event's type name, as stored beside it for queries.
     pub fn kind(&self) -> String {
         let value = serde_json::to_value(self).expect("events always serialise");
-        value["type"].as_str().expect("events are internally tagged").to_owned()
+        value["type"]
+            .as_str()
+            .expect("events are internally tagged")
+            .to_owned()
     }
 }
 
@@ -96,7 +197,13 @@ pub enum EventDecodeError {
 
 impl Event {
     pub fn new(seq: u64, at_us: i64, actor: String, event: EventPayload) -> Self {
-        Self { format: EVENT_FORMAT.to_owned(), seq, at_us, actor, event }
+        Self {
+            format: EVENT_FORMAT.to_owned(),
+            seq,
+            at_us,
+            actor,
+            event,
+        }
     }
 
     /// Compact JSON with object keys sorted at every level.
@@ -157,8 +264,13 @@ mod tests {
 
     #[test]
     fn non_canonical_bytes_are_refused() {
-        let text = String::from_utf8(sample().canonical_bytes()).unwrap().replace(",", ", ");
-        assert_eq!(Event::from_canonical_bytes(text.as_bytes()), Err(EventDecodeError::NotCanonical));
+        let text = String::from_utf8(sample().canonical_bytes())
+            .unwrap()
+            .replace(",", ", ");
+        assert_eq!(
+            Event::from_canonical_bytes(text.as_bytes()),
+            Err(EventDecodeError::NotCanonical)
+        );
     }
 
     #[test]

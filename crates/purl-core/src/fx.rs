@@ -42,7 +42,10 @@ pub struct FxTable {
 
 impl FxTable {
     pub fn insert(&mut self, rate: FxRate) {
-        self.rates.entry(rate.currency).or_default().insert(rate.date, rate);
+        self.rates
+            .entry(rate.currency)
+            .or_default()
+            .insert(rate.date, rate);
     }
 
     pub fn get(&self, currency: Currency, date: NaiveDate) -> Option<&FxRate> {
@@ -113,9 +116,26 @@ mod tests {
             });
         }
         let amount = Money::parse("100", nok).unwrap();
-        assert_eq!(table.to_usd(amount, day("2025-12-02")).unwrap().usd.amount_string(), "9.00");
-        assert_eq!(table.to_usd(amount, day("2025-12-09")).unwrap().usd.amount_string(), "10.00");
+        assert_eq!(
+            table
+                .to_usd(amount, day("2025-12-02"))
+                .unwrap()
+                .usd
+                .amount_string(),
+            "9.00"
+        );
+        assert_eq!(
+            table
+                .to_usd(amount, day("2025-12-09"))
+                .unwrap()
+                .usd
+                .amount_string(),
+            "10.00"
+        );
         let missing = table.to_usd(amount, day("2025-11-30")).unwrap_err();
-        assert_eq!(missing.to_string(), "no exchange rate for NOK to USD on or before 2025-11-30");
+        assert_eq!(
+            missing.to_string(),
+            "no exchange rate for NOK to USD on or before 2025-11-30"
+        );
     }
 }

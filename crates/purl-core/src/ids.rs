@@ -55,21 +55,24 @@ macro_rules! string_id {
 fn is_code(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
-        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
         && s.as_bytes()[0].is_ascii_uppercase()
 }
 
 fn is_slug(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && s.as_bytes()[0].is_ascii_lowercase()
 }
 
 fn is_reference(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= REFERENCE_CHARS_MAX
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:".contains(&b))
 }
 
 string_id!(
@@ -198,7 +201,8 @@ impl<'de> Deserialize<'de> for Period {
 /// Parses an ISO date (`2025-12-03`), the only date form PURL accepts.
 pub fn parse_date(input: &str) -> Result<chrono::NaiveDate, IdError> {
     let trimmed = input.trim();
-    let valid = trimmed.len() == 10 && trimmed.as_bytes()[4] == b'-' && trimmed.as_bytes()[7] == b'-';
+    let valid =
+        trimmed.len() == 10 && trimmed.as_bytes()[4] == b'-' && trimmed.as_bytes()[7] == b'-';
     chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
         .ok()
         .filter(|_| valid)

@@ -36,7 +36,10 @@ impl ListStatus {
             (ListStatus::Submitted, ListStep::Approve) => Some(ListStatus::Approved),
             (ListStatus::Approved, ListStep::Supersede) => Some(ListStatus::Superseded),
             (
-                ListStatus::Draft | ListStatus::Submitted | ListStatus::Approved | ListStatus::Superseded,
+                ListStatus::Draft
+                | ListStatus::Submitted
+                | ListStatus::Approved
+                | ListStatus::Superseded,
                 ListStep::Submit | ListStep::Return | ListStep::Approve | ListStep::Supersede,
             ) => None,
         }
@@ -99,11 +102,16 @@ impl RequirementList {
     }
 
     pub fn latest(&self) -> &ListVersion {
-        self.versions.last().expect("a list is created with its first version")
+        self.versions
+            .last()
+            .expect("a list is created with its first version")
     }
 
     pub fn approved(&self) -> Option<&ListVersion> {
-        self.versions.iter().rev().find(|v| v.status == ListStatus::Approved)
+        self.versions
+            .iter()
+            .rev()
+            .find(|v| v.status == ListStatus::Approved)
     }
 
     /// The version that may still change (draft or submitted), if any.
@@ -119,9 +127,23 @@ impl RequirementList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "change", rename_all = "kebab-case")]
 pub enum LineChange {
-    Added { line_id: String, item: ItemCode, rank: u32, quantity: u64 },
-    Removed { line_id: String, item: ItemCode, rank: u32, quantity: u64 },
-    Changed { line_id: String, item: ItemCode, fields: Vec<FieldChange> },
+    Added {
+        line_id: String,
+        item: ItemCode,
+        rank: u32,
+        quantity: u64,
+    },
+    Removed {
+        line_id: String,
+        item: ItemCode,
+        rank: u32,
+        quantity: u64,
+    },
+    Changed {
+        line_id: String,
+        item: ItemCode,
+        fields: Vec<FieldChange>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -148,7 +170,11 @@ pub fn diff(from: &ListVersion, to: &ListVersion) -> Vec<LineChange> {
         let before_rank = from.rank_of(&line.id).expect("line found above");
         let fields = field_changes(before, before_rank, line, rank);
         if !fields.is_empty() {
-            changes.push(LineChange::Changed { line_id: line.id.clone(), item: line.item.clone(), fields });
+            changes.push(LineChange::Changed {
+                line_id: line.id.clone(),
+                item: line.item.clone(),
+                fields,
+            });
         }
     }
     for (index, line) in from.lines.iter().enumerate() {
@@ -164,12 +190,29 @@ pub fn diff(from: &ListVersion, to: &ListVersion) -> Vec<LineChange> {
     changes
 }
 
-fn field_changes(before: &Line, before_rank: u32, after: &Line, after_rank: u32) -> Vec<FieldChange> {
+fn field_changes(
+    before: &Line,
+    before_rank: u32,
+    after: &Line,
+    after_rank: u32,
+) -> Vec<FieldChange> {
     let candidates = [
         ("rank", before_rank.to_string(), after_rank.to_string()),
-        ("quantity", before.quantity.to_string(), after.quantity.to_string()),
-        ("needed_by", before.needed_by.to_string(), after.needed_by.to_string()),
-        ("justification", before.justification.as_str().to_owned(), after.justification.as_str().to_owned()),
+        (
+            "quantity",
+            before.quantity.to_string(),
+            after.quantity.to_string(),
+        ),
+        (
+            "needed_by",
+            before.needed_by.to_string(),
+            after.needed_by.to_string(),
+        ),
+        (
+            "justification",
+            before.justification.as_str().to_owned(),
+            after.justification.as_str().to_owned(),
+        ),
     ];
     candidates
         .into_iter()
@@ -182,17 +225,34 @@ fn field_changes(before: &Line, before_rank: u32, after: &Line, after_rank: u32)
 mod tests {
     use super::*;
 
-    const STEPS: [ListStep; 4] = [ListStep::Submit, ListStep::Return, ListStep::Approve, ListStep::Supersede];
-    const STATUSES: [ListStatus; 4] =
-        [ListStatus::Draft, ListStatus::Submitted, ListStatus::Approved, ListStatus::Superseded];
+    const STEPS: [ListStep; 4] = [
+        ListStep::Submit,
+        ListStep::Return,
+        ListStep::Approve,
+        ListStep::Supersede,
+    ];
+    const STATUSES: [ListStatus; 4] = [
+        ListStatus::Draft,
+        ListStatus::Submitted,
+        ListStatus::Approved,
+        ListStatus::Superseded,
+    ];
 
     #[test]
     fn every_list_transition_is_allowed_or_refused_as_designed() {
         let allowed = [
             (ListStatus::Draft, ListStep::Submit, ListStatus::Submitted),
             (ListStatus::Submitted, ListStep::Return, ListStatus::Draft),
-            (ListStatus::Submitted, ListStep::Approve, ListStatus::Approved),
-            (ListStatus::Approved, ListStep::Supersede, ListStatus::Superseded),
+            (
+                ListStatus::Submitted,
+                ListStep::Approve,
+                ListStatus::Approved,
+            ),
+            (
+                ListStatus::Approved,
+                ListStep::Supersede,
+                ListStatus::Superseded,
+            ),
         ];
         for status in STATUSES {
             for step in STEPS {
@@ -216,18 +276,42 @@ mod tests {
     }
 
     fn version(lines: Vec<Line>) -> ListVersion {
-        ListVersion { number: 1, status: ListStatus::Draft, lines, approvals: BTreeSet::new(), based_on: None }
+        ListVersion {
+            number: 1,
+            status: ListStatus::Draft,
+            lines,
+            approvals: BTreeSet::new(),
+            based_on: None,
+        }
     }
 
     #[test]
     fn diff_names_added_removed_reranked_and_requantified_lines() {
-        let before = version(vec![line("L1", "PAC3", 10), line("L2", "SHELL", 100), line("L3", "DRONE", 5)]);
-        let after = version(vec![line("L2", "SHELL", 100), line("L1", "PAC3", 12), line("L4", "RADAR", 1)]);
+        let before = version(vec![
+            line("L1", "PAC3", 10),
+            line("L2", "SHELL", 100),
+            line("L3", "DRONE", 5),
+        ]);
+        let after = version(vec![
+            line("L2", "SHELL", 100),
+            line("L1", "PAC3", 12),
+            line("L4", "RADAR", 1),
+        ]);
         let changes = serde_json::to_value(diff(&before, &after)).unwrap();
         let text = changes.to_string();
         assert!(text.contains(r#"{"change":"changed","fields":[{"field":"rank","from":"2","to":"1"}],"item":"SHELL","line_id":"L2"}"#), "{text}");
         assert!(text.contains(r#""from":"10","to":"12""#), "{text}");
-        assert!(text.contains(r#"{"change":"added","item":"RADAR","line_id":"L4","quantity":1,"rank":3}"#), "{text}");
-        assert!(text.contains(r#"{"change":"removed","item":"DRONE","line_id":"L3","quantity":5,"rank":3}"#), "{text}");
+        assert!(
+            text.contains(
+                r#"{"change":"added","item":"RADAR","line_id":"L4","quantity":1,"rank":3}"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"{"change":"removed","item":"DRONE","line_id":"L3","quantity":5,"rank":3}"#
+            ),
+            "{text}"
+        );
     }
 }

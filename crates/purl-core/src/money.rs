@@ -84,7 +84,11 @@ pub enum AmountError {
     #[error("amount '{0}' has a thousands separator or space; write it as 1234567.89")]
     Separator(String),
     #[error("amount '{text}' has more decimals than {currency} allows ({allowed})")]
-    TooManyDecimals { text: String, currency: Currency, allowed: u32 },
+    TooManyDecimals {
+        text: String,
+        currency: Currency,
+        allowed: u32,
+    },
     #[error("amount '{0}' is not a decimal number such as 1234.50")]
     Malformed(String),
     #[error("amount '{0}' is too large")]
@@ -149,7 +153,10 @@ impl Money {
     }
 
     pub fn checked_sub(self, other: Money) -> Option<Money> {
-        self.checked_add(Money { minor: other.minor.checked_neg()?, currency: other.currency })
+        self.checked_add(Money {
+            minor: other.minor.checked_neg()?,
+            currency: other.currency,
+        })
     }
 
     /// The amount as a decimal string without the currency: `1234.50`, `-0.05`, `1200` (JPY).
@@ -173,7 +180,11 @@ struct MoneyWire {
 
 impl Serialize for Money {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        MoneyWire { amount: self.amount_string(), currency: self.currency }.serialize(serializer)
+        MoneyWire {
+            amount: self.amount_string(),
+            currency: self.currency,
+        }
+        .serialize(serializer)
     }
 }
 
@@ -232,7 +243,11 @@ fn parse_decimal_minor(text: &str, currency: Currency) -> Result<i64, AmountErro
     if digits.len() > 19 {
         return Err(too_large());
     }
-    let magnitude: i64 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| too_large())? };
+    let magnitude: i64 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().map_err(|_| too_large())?
+    };
     if magnitude > AMOUNT_MINOR_MAX {
         return Err(too_large());
     }
@@ -261,14 +276,22 @@ pub enum RatioError {
 impl Ratio {
     pub fn new(numerator: u128, denominator: u128) -> Result<Self, RatioError> {
         if numerator == 0 || denominator == 0 {
-            return Err(RatioError::NotPositive(format!("{numerator}/{denominator}")));
+            return Err(RatioError::NotPositive(format!(
+                "{numerator}/{denominator}"
+            )));
         }
         let divisor = gcd(numerator, denominator);
-        Ok(Self { numerator: numerator / divisor, denominator: denominator / divisor })
+        Ok(Self {
+            numerator: numerator / divisor,
+            denominator: denominator / divisor,
+        })
     }
 
     pub fn one() -> Self {
-        Self { numerator: 1, denominator: 1 }
+        Self {
+            numerator: 1,
+            denominator: 1,
+        }
     }
 
     /// Parses a positive decimal (`1.0842`, `157.63`, `25`) exactly.
@@ -284,12 +307,16 @@ impl Ratio {
             return Err(malformed());
         }
         if fraction.len() > RATE_DECIMALS_MAX as usize {
-            return Err(RatioError::TooPrecise { text: trimmed.to_owned() });
+            return Err(RatioError::TooPrecise {
+                text: trimmed.to_owned(),
+            });
         }
         if whole.trim_start_matches('0').len() > 15 {
             return Err(malformed());
         }
-        let numerator: u128 = format!("{whole}{fraction}").parse().map_err(|_| malformed())?;
+        let numerator: u128 = format!("{whole}{fraction}")
+            .parse()
+            .map_err(|_| malformed())?;
         if numerator == 0 {
             return Err(RatioError::NotPositive(trimmed.to_owned()));
         }
@@ -316,9 +343,14 @@ impl Ratio {
 
     /// `self / other`, exactly: the cross rate through a common base.
     pub fn checked_div(self, other: Ratio) -> Result<Ratio, RatioError> {
-        let numerator = self.numerator.checked_mul(other.denominator).ok_or(RatioError::Overflow)?;
-        let denominator =
-            self.denominator.checked_mul(other.numerator).ok_or(RatioError::Overflow)?;
+        let numerator = self
+            .numerator
+            .checked_mul(other.denominator)
+            .ok_or(RatioError::Overflow)?;
+        let denominator = self
+            .denominator
+            .checked_mul(other.numerator)
+            .ok_or(RatioError::Overflow)?;
         Ratio::new(numerator, denominator)
     }
 
@@ -364,7 +396,10 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 
 /// `numerator / denominator` rounded half-to-even; both non-negative, denominator positive.
 pub fn divide_half_even(numerator: u128, denominator: u128) -> u128 {
-    assert!(denominator > 0, "callers never divide by a zero denominator");
+    assert!(
+        denominator > 0,
+        "callers never divide by a zero denominator"
+    );
     let quotient = numerator / denominator;
     let remainder = numerator % denominator;
     let twice = remainder * 2;
@@ -378,7 +413,9 @@ pub fn convert(amount: Money, rate: Ratio, target: Currency) -> Result<Money, Ra
     let source_exponent = amount.currency().exponent();
     let target_exponent = target.exponent();
     let magnitude = u128::from(amount.minor().unsigned_abs());
-    let mut numerator = magnitude.checked_mul(rate.numerator).ok_or(RatioError::Overflow)?;
+    let mut numerator = magnitude
+        .checked_mul(rate.numerator)
+        .ok_or(RatioError::Overflow)?;
     let mut denominator = rate.denominator;
     if target_exponent >= source_exponent {
         let scale = 10u128.pow(target_exponent - source_exponent);
@@ -389,7 +426,11 @@ pub fn convert(amount: Money, rate: Ratio, target: Currency) -> Result<Money, Ra
     }
     let converted = divide_half_even(numerator, denominator);
     let converted = i64::try_from(converted).map_err(|_| RatioError::Overflow)?;
-    let signed = if amount.minor() < 0 { -converted } else { converted };
+    let signed = if amount.minor() < 0 {
+        -converted
+    } else {
+        converted
+    };
     Money::from_minor(signed, target).map_err(|_| RatioError::Overflow)
 }
 

@@ -8,7 +8,10 @@ fn ccy(code: &str) -> Currency {
 
 #[test]
 fn parses_plain_decimals_into_minor_units() {
-    assert_eq!(Money::parse("1234.50", ccy("EUR")).unwrap().minor(), 123_450);
+    assert_eq!(
+        Money::parse("1234.50", ccy("EUR")).unwrap().minor(),
+        123_450
+    );
     assert_eq!(Money::parse("1234.5", ccy("EUR")).unwrap().minor(), 123_450);
     assert_eq!(Money::parse("1234", ccy("EUR")).unwrap().minor(), 123_400);
     assert_eq!(Money::parse("-0.05", ccy("USD")).unwrap().minor(), -5);
@@ -19,24 +22,54 @@ fn parses_plain_decimals_into_minor_units() {
 #[test]
 fn rejects_separators_and_extra_decimals_with_a_clear_error() {
     let eur = ccy("EUR");
-    assert!(matches!(Money::parse("1,234.50", eur), Err(AmountError::Separator(_))));
-    assert!(matches!(Money::parse("1 234.50", eur), Err(AmountError::Separator(_))));
+    assert!(matches!(
+        Money::parse("1,234.50", eur),
+        Err(AmountError::Separator(_))
+    ));
+    assert!(matches!(
+        Money::parse("1 234.50", eur),
+        Err(AmountError::Separator(_))
+    ));
     let error = Money::parse("1234.505", eur).unwrap_err();
-    assert_eq!(error.to_string(), "amount '1234.505' has more decimals than EUR allows (2)");
-    assert!(matches!(Money::parse("5.5", ccy("JPY")), Err(AmountError::TooManyDecimals { .. })));
+    assert_eq!(
+        error.to_string(),
+        "amount '1234.505' has more decimals than EUR allows (2)"
+    );
+    assert!(matches!(
+        Money::parse("5.5", ccy("JPY")),
+        Err(AmountError::TooManyDecimals { .. })
+    ));
     for bad in ["", "abc", "1.", ".5", "1e5", "+5", "--1", "1.2.3", "0x10"] {
         assert!(Money::parse(bad, eur).is_err(), "{bad:?} must be rejected");
     }
-    assert!(matches!(Money::parse("-1", eur).map(Money::is_positive), Ok(false)));
-    assert!(matches!(Money::parse_positive("0", eur), Err(AmountError::NotPositive(_))));
-    assert!(matches!(Money::parse("99999999999999999999", eur), Err(AmountError::TooLarge(_))));
+    assert!(matches!(
+        Money::parse("-1", eur).map(Money::is_positive),
+        Ok(false)
+    ));
+    assert!(matches!(
+        Money::parse_positive("0", eur),
+        Err(AmountError::NotPositive(_))
+    ));
+    assert!(matches!(
+        Money::parse("99999999999999999999", eur),
+        Err(AmountError::TooLarge(_))
+    ));
 }
 
 #[test]
 fn rejects_unknown_currencies_and_those_without_a_minor_unit() {
-    assert!(matches!(Currency::parse("XYZ"), Err(CurrencyError::Unknown(_))));
-    assert!(matches!(Currency::parse("eur"), Err(CurrencyError::Unknown(_))));
-    assert!(matches!(Currency::parse("XAU"), Err(CurrencyError::NoMinorUnit(_))));
+    assert!(matches!(
+        Currency::parse("XYZ"),
+        Err(CurrencyError::Unknown(_))
+    ));
+    assert!(matches!(
+        Currency::parse("eur"),
+        Err(CurrencyError::Unknown(_))
+    ));
+    assert!(matches!(
+        Currency::parse("XAU"),
+        Err(CurrencyError::NoMinorUnit(_))
+    ));
     assert_eq!(Currency::parse("ISK").unwrap().exponent(), 0);
     assert_eq!(Currency::parse("JPY").unwrap().exponent(), 0);
     assert_eq!(Currency::parse("NOK").unwrap().exponent(), 2);
@@ -47,9 +80,19 @@ fn converts_with_half_to_even_rounding_once() {
     let eur = ccy("EUR");
     // 0.05 EUR at 1.5 = 0.075 USD -> 0.08 (7.5 cents rounds to even 8)
     let rate = Ratio::parse_decimal("1.5").unwrap();
-    assert_eq!(convert(Money::parse("0.05", eur).unwrap(), rate, Currency::USD).unwrap().minor(), 8);
+    assert_eq!(
+        convert(Money::parse("0.05", eur).unwrap(), rate, Currency::USD)
+            .unwrap()
+            .minor(),
+        8
+    );
     // 0.03 EUR at 1.5 = 4.5 cents -> 4
-    assert_eq!(convert(Money::parse("0.03", eur).unwrap(), rate, Currency::USD).unwrap().minor(), 4);
+    assert_eq!(
+        convert(Money::parse("0.03", eur).unwrap(), rate, Currency::USD)
+            .unwrap()
+            .minor(),
+        4
+    );
     // JPY to USD: 1000 JPY at 0.0067 = 6.70 USD
     let yen = Money::parse("1000", ccy("JPY")).unwrap();
     let rate = Ratio::parse_decimal("0.0067").unwrap();
@@ -70,8 +113,7 @@ fn cross_rates_through_eur_are_exact_ratios() {
 }
 
 fn currency_strategy() -> impl Strategy<Value = Currency> {
-    prop::sample::select(vec!["EUR", "USD", "JPY", "ISK", "KWD", "NOK", "GBP", "CAD"])
-        .prop_map(ccy)
+    prop::sample::select(vec!["EUR", "USD", "JPY", "ISK", "KWD", "NOK", "GBP", "CAD"]).prop_map(ccy)
 }
 
 proptest! {

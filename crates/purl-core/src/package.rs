@@ -46,7 +46,9 @@ impl PackageStatus {
     }
 
     pub fn parse(input: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == input.trim())
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == input.trim())
     }
 
     /// Whether a package may move from `self` to `to`: one step forward along the pipeline, or
@@ -116,7 +118,10 @@ pub struct Package {
 
 impl Package {
     pub fn funded_usd_minor(&self) -> i64 {
-        self.contributions.iter().map(|c| c.conversion.usd.minor()).sum()
+        self.contributions
+            .iter()
+            .map(|c| c.conversion.usd.minor())
+            .sum()
     }
 }
 
@@ -154,7 +159,11 @@ mod tests {
         ];
         for from in PackageStatus::ALL {
             for to in PackageStatus::ALL {
-                assert_eq!(from.can_move_to(to), allowed.contains(&(from, to)), "{from:?} -> {to:?}");
+                assert_eq!(
+                    from.can_move_to(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} -> {to:?}"
+                );
             }
         }
     }

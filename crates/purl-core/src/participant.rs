@@ -36,11 +36,14 @@ impl Party {
     }
 
     pub fn parse(input: &str) -> Result<Self, IdError> {
-        Self::ALL.into_iter().find(|party| party.as_str() == input.trim()).ok_or(IdError {
-            what: "party",
-            value: input.to_owned(),
-            rule: "one of requester, coordinator, supplier, contributor, auditor",
-        })
+        Self::ALL
+            .into_iter()
+            .find(|party| party.as_str() == input.trim())
+            .ok_or(IdError {
+                what: "party",
+                value: input.to_owned(),
+                rule: "one of requester, coordinator, supplier, contributor, auditor",
+            })
     }
 }
 
@@ -71,7 +74,13 @@ impl Participant {
 }
 
 /// One row of the reference data: alpha-3, alpha-2, name, accession date or none, party.
-type ReferenceRow = (&'static str, &'static str, &'static str, Option<&'static str>, Party);
+type ReferenceRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Party,
+);
 
 const FOUNDING: Option<&str> = Some("1949-08-24");
 
@@ -89,26 +98,140 @@ const REFERENCE: &[ReferenceRow] = &[
     ("PRT", "PT", "Portugal", FOUNDING, Party::Contributor),
     ("GBR", "GB", "United Kingdom", FOUNDING, Party::Contributor),
     ("USA", "US", "United States", FOUNDING, Party::Supplier),
-    ("GRC", "GR", "Greece", Some("1952-02-18"), Party::Contributor),
-    ("TUR", "TR", "Türkiye", Some("1952-02-18"), Party::Contributor),
-    ("DEU", "DE", "Germany", Some("1955-05-06"), Party::Contributor),
+    (
+        "GRC",
+        "GR",
+        "Greece",
+        Some("1952-02-18"),
+        Party::Contributor,
+    ),
+    (
+        "TUR",
+        "TR",
+        "Türkiye",
+        Some("1952-02-18"),
+        Party::Contributor,
+    ),
+    (
+        "DEU",
+        "DE",
+        "Germany",
+        Some("1955-05-06"),
+        Party::Contributor,
+    ),
     ("ESP", "ES", "Spain", Some("1982-05-30"), Party::Contributor),
-    ("CZE", "CZ", "Czechia", Some("1999-03-12"), Party::Contributor),
-    ("HUN", "HU", "Hungary", Some("1999-03-12"), Party::Contributor),
-    ("POL", "PL", "Poland", Some("1999-03-12"), Party::Contributor),
-    ("BGR", "BG", "Bulgaria", Some("2004-03-29"), Party::Contributor),
-    ("EST", "EE", "Estonia", Some("2004-03-29"), Party::Contributor),
-    ("LVA", "LV", "Latvia", Some("2004-03-29"), Party::Contributor),
-    ("LTU", "LT", "Lithuania", Some("2004-03-29"), Party::Contributor),
-    ("ROU", "RO", "Romania", Some("2004-03-29"), Party::Contributor),
-    ("SVK", "SK", "Slovakia", Some("2004-03-29"), Party::Contributor),
-    ("SVN", "SI", "Slovenia", Some("2004-03-29"), Party::Contributor),
-    ("ALB", "AL", "Albania", Some("2009-04-01"), Party::Contributor),
-    ("HRV", "HR", "Croatia", Some("2009-04-01"), Party::Contributor),
-    ("MNE", "ME", "Montenegro", Some("2017-06-05"), Party::Contributor),
-    ("MKD", "MK", "North Macedonia", Some("2020-03-27"), Party::Contributor),
-    ("FIN", "FI", "Finland", Some("2023-04-04"), Party::Contributor),
-    ("SWE", "SE", "Sweden", Some("2024-03-07"), Party::Contributor),
+    (
+        "CZE",
+        "CZ",
+        "Czechia",
+        Some("1999-03-12"),
+        Party::Contributor,
+    ),
+    (
+        "HUN",
+        "HU",
+        "Hungary",
+        Some("1999-03-12"),
+        Party::Contributor,
+    ),
+    (
+        "POL",
+        "PL",
+        "Poland",
+        Some("1999-03-12"),
+        Party::Contributor,
+    ),
+    (
+        "BGR",
+        "BG",
+        "Bulgaria",
+        Some("2004-03-29"),
+        Party::Contributor,
+    ),
+    (
+        "EST",
+        "EE",
+        "Estonia",
+        Some("2004-03-29"),
+        Party::Contributor,
+    ),
+    (
+        "LVA",
+        "LV",
+        "Latvia",
+        Some("2004-03-29"),
+        Party::Contributor,
+    ),
+    (
+        "LTU",
+        "LT",
+        "Lithuania",
+        Some("2004-03-29"),
+        Party::Contributor,
+    ),
+    (
+        "ROU",
+        "RO",
+        "Romania",
+        Some("2004-03-29"),
+        Party::Contributor,
+    ),
+    (
+        "SVK",
+        "SK",
+        "Slovakia",
+        Some("2004-03-29"),
+        Party::Contributor,
+    ),
+    (
+        "SVN",
+        "SI",
+        "Slovenia",
+        Some("2004-03-29"),
+        Party::Contributor,
+    ),
+    (
+        "ALB",
+        "AL",
+        "Albania",
+        Some("2009-04-01"),
+        Party::Contributor,
+    ),
+    (
+        "HRV",
+        "HR",
+        "Croatia",
+        Some("2009-04-01"),
+        Party::Contributor,
+    ),
+    (
+        "MNE",
+        "ME",
+        "Montenegro",
+        Some("2017-06-05"),
+        Party::Contributor,
+    ),
+    (
+        "MKD",
+        "MK",
+        "North Macedonia",
+        Some("2020-03-27"),
+        Party::Contributor,
+    ),
+    (
+        "FIN",
+        "FI",
+        "Finland",
+        Some("2023-04-04"),
+        Party::Contributor,
+    ),
+    (
+        "SWE",
+        "SE",
+        "Sweden",
+        Some("2024-03-07"),
+        Party::Contributor,
+    ),
     ("AUS", "AU", "Australia", None, Party::Contributor),
     ("NZL", "NZ", "New Zealand", None, Party::Contributor),
     ("JPN", "JP", "Japan", None, Party::Contributor),
@@ -131,7 +254,11 @@ pub fn reference_participants() -> Vec<Participant> {
                 None if party == Party::Requester => Membership::Organisation,
                 None => Membership::Partner,
             };
-            let membership = if alpha3 == "UKR" { Membership::Partner } else { membership };
+            let membership = if alpha3 == "UKR" {
+                Membership::Partner
+            } else {
+                membership
+            };
             Participant {
                 code: ParticipantCode::parse(alpha3).expect("reference codes are valid"),
                 alpha2: Some(alpha2.to_owned()),
@@ -163,7 +290,10 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2025, 12, 3).unwrap();
         assert_eq!(all.iter().filter(|p| p.is_ally_on(day)).count(), 32);
         let before_sweden = NaiveDate::from_ymd_opt(2024, 3, 6).unwrap();
-        assert_eq!(all.iter().filter(|p| p.is_ally_on(before_sweden)).count(), 31);
+        assert_eq!(
+            all.iter().filter(|p| p.is_ally_on(before_sweden)).count(),
+            31
+        );
         assert_eq!(all.iter().filter(|p| p.party == Party::Supplier).count(), 1);
         let mut codes: Vec<_> = all.iter().map(|p| p.code.clone()).collect();
         codes.sort();

@@ -35,9 +35,13 @@ impl PledgeStatus {
 
     /// `announced`, `committed` or `withdrawn` (the statuses a file or a form may name).
     pub fn parse(input: &str) -> Option<Self> {
-        [PledgeStatus::Announced, PledgeStatus::Committed, PledgeStatus::Withdrawn]
-            .into_iter()
-            .find(|status| status.as_str() == input.trim())
+        [
+            PledgeStatus::Announced,
+            PledgeStatus::Committed,
+            PledgeStatus::Withdrawn,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == input.trim())
     }
 
     pub fn after(self, step: PledgeStep) -> Option<PledgeStatus> {
@@ -64,14 +68,21 @@ pub struct Earmark {
 
 impl Default for Earmark {
     fn default() -> Self {
-        Self { categories: None, lethal_allowed: true, package: None }
+        Self {
+            categories: None,
+            lethal_allowed: true,
+            package: None,
+        }
     }
 }
 
 impl Earmark {
     pub fn allows(&self, category: &Category, lethal: bool) -> bool {
         (self.lethal_allowed || !lethal)
-            && self.categories.as_ref().is_none_or(|allowed| allowed.contains(category))
+            && self
+                .categories
+                .as_ref()
+                .is_none_or(|allowed| allowed.contains(category))
     }
 }
 

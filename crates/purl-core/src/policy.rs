@@ -27,7 +27,12 @@ pub enum Action {
 pub fn allows(actor: &Actor, action: &Action) -> bool {
     match actor {
         Actor::Operator => true,
-        Actor::User { participant, party, roles, .. } => {
+        Actor::User {
+            participant,
+            party,
+            roles,
+            ..
+        } => {
             let has = |role: Role| roles.contains(&role);
             user_allows(*party, participant, &has, action)
         }
@@ -43,7 +48,9 @@ fn user_allows(
     let coordinator = party == Party::Coordinator;
     match action {
         Action::ManageParticipants => coordinator && has(Role::Admin),
-        Action::ManageUsers { participant: target } => {
+        Action::ManageUsers {
+            participant: target,
+        } => {
             has(Role::Admin) && (coordinator || (target == participant && party != Party::Auditor))
         }
         Action::EditCatalogue => party == Party::Supplier && has(Role::Editor),
@@ -85,19 +92,45 @@ mod tests {
         let pledge = Action::RecordPledge {
             contributors: vec![ParticipantCode::parse("NLD").unwrap()],
         };
-        assert!(allows(&user(Party::Contributor, "NLD", &[Role::Editor]), &pledge));
-        assert!(!allows(&user(Party::Contributor, "DEU", &[Role::Editor]), &pledge));
-        assert!(!allows(&user(Party::Contributor, "NLD", &[Role::Viewer]), &pledge));
-        assert!(allows(&user(Party::Coordinator, "NATO", &[Role::Editor]), &pledge));
-        assert!(!allows(&user(Party::Supplier, "USA", &[Role::Editor]), &pledge));
+        assert!(allows(
+            &user(Party::Contributor, "NLD", &[Role::Editor]),
+            &pledge
+        ));
+        assert!(!allows(
+            &user(Party::Contributor, "DEU", &[Role::Editor]),
+            &pledge
+        ));
+        assert!(!allows(
+            &user(Party::Contributor, "NLD", &[Role::Viewer]),
+            &pledge
+        ));
+        assert!(allows(
+            &user(Party::Coordinator, "NATO", &[Role::Editor]),
+            &pledge
+        ));
+        assert!(!allows(
+            &user(Party::Supplier, "USA", &[Role::Editor]),
+            &pledge
+        ));
     }
 
     #[test]
     fn each_party_approves_only_for_itself() {
-        let supplier_approval = Action::ApproveList { party: Party::Supplier };
-        assert!(allows(&user(Party::Supplier, "USA", &[Role::Approver]), &supplier_approval));
-        assert!(!allows(&user(Party::Supplier, "USA", &[Role::Editor]), &supplier_approval));
-        assert!(!allows(&user(Party::Requester, "UKR", &[Role::Approver]), &supplier_approval));
+        let supplier_approval = Action::ApproveList {
+            party: Party::Supplier,
+        };
+        assert!(allows(
+            &user(Party::Supplier, "USA", &[Role::Approver]),
+            &supplier_approval
+        ));
+        assert!(!allows(
+            &user(Party::Supplier, "USA", &[Role::Editor]),
+            &supplier_approval
+        ));
+        assert!(!allows(
+            &user(Party::Requester, "UKR", &[Role::Approver]),
+            &supplier_approval
+        ));
     }
 
     #[test]
@@ -111,9 +144,15 @@ mod tests {
             Action::EditCatalogue,
         ];
         for action in &actions {
-            assert!(!allows(&user(Party::Auditor, "IBAN", &Role::ALL), action), "{action:?}");
+            assert!(
+                !allows(&user(Party::Auditor, "IBAN", &Role::ALL), action),
+                "{action:?}"
+            );
             for party in Party::ALL {
-                assert!(!allows(&user(party, "XXX", &[Role::Viewer]), action), "{action:?}");
+                assert!(
+                    !allows(&user(party, "XXX", &[Role::Viewer]), action),
+                    "{action:?}"
+                );
             }
         }
     }

@@ -77,7 +77,10 @@ fn amount<S: serde::Serializer>(money: &Money, serializer: S) -> Result<S::Ok, S
     serializer.serialize_str(&money.amount_string())
 }
 
-fn optional_amount<S: serde::Serializer>(money: &Option<Money>, serializer: S) -> Result<S::Ok, S::Error> {
+fn optional_amount<S: serde::Serializer>(
+    money: &Option<Money>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     match money {
         Some(money) => serializer.serialize_str(&money.amount_string()),
         None => serializer.serialize_none(),
@@ -109,7 +112,11 @@ pub fn overview(state: &State, as_of: NaiveDate) -> Result<Overview, DomainError
         };
         let is_committed = pledge.is_committed_on(as_of);
         pledged += conversion.usd.minor();
-        committed += if is_committed { conversion.usd.minor() } else { 0 };
+        committed += if is_committed {
+            conversion.usd.minor()
+        } else {
+            0
+        };
         paid += paid_usd.map_or(0, Money::minor);
         figures.push(PledgeFigure {
             reference: pledge.reference.clone(),
@@ -140,7 +147,12 @@ pub fn overview(state: &State, as_of: NaiveDate) -> Result<Overview, DomainError
     })
 }
 
-fn paid_on(state: &State, reference: &Reference, currency: Currency, as_of: NaiveDate) -> Option<Money> {
+fn paid_on(
+    state: &State,
+    reference: &Reference,
+    currency: Currency,
+    as_of: NaiveDate,
+) -> Option<Money> {
     let minor: i64 = state
         .payments
         .values()
@@ -154,15 +166,30 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).expect("participant counts are small")
 }
 
-fn allies_figure(state: &State, named: &BTreeSet<&ParticipantCode>, as_of: NaiveDate) -> AlliesFigure {
-    let allies: Vec<_> = state.participants.values().filter(|p| p.is_ally_on(as_of)).collect();
-    let eligible: Vec<_> = allies.iter().filter(|p| p.party != Party::Supplier).collect();
-    let codes: Vec<ParticipantCode> =
-        eligible.iter().filter(|p| named.contains(&p.code)).map(|p| p.code.clone()).collect();
+fn allies_figure(
+    state: &State,
+    named: &BTreeSet<&ParticipantCode>,
+    as_of: NaiveDate,
+) -> AlliesFigure {
+    let allies: Vec<_> = state
+        .participants
+        .values()
+        .filter(|p| p.is_ally_on(as_of))
+        .collect();
+    let eligible: Vec<_> = allies
+        .iter()
+        .filter(|p| p.party != Party::Supplier)
+        .collect();
+    let codes: Vec<ParticipantCode> = eligible
+        .iter()
+        .filter(|p| named.contains(&p.code))
+        .map(|p| p.code.clone())
+        .collect();
     let fraction = if eligible.is_empty() {
         0.0
     } else {
-        let ten_thousandths = crate::money::divide_half_even(codes.len() as u128 * 10_000, eligible.len() as u128);
+        let ten_thousandths =
+            crate::money::divide_half_even(codes.len() as u128 * 10_000, eligible.len() as u128);
         // Exact to four decimals: an integer count of ten-thousandths, shown as a fraction.
         f64::from(u32::try_from(ten_thousandths).expect("at most 10000")) / 10_000.0
     };
@@ -179,11 +206,16 @@ fn partners_figure(state: &State, named: &BTreeSet<&ParticipantCode>) -> Partner
     let codes: Vec<ParticipantCode> = state
         .participants
         .values()
-        .filter(|p| p.party == Party::Contributor && !matches!(p.membership, Membership::Ally { .. }))
+        .filter(|p| {
+            p.party == Party::Contributor && !matches!(p.membership, Membership::Ally { .. })
+        })
         .filter(|p| named.contains(&p.code))
         .map(|p| p.code.clone())
         .collect();
-    PartnersFigure { participating: count(codes.len()), codes }
+    PartnersFigure {
+        participating: count(codes.len()),
+        codes,
+    }
 }
 
 fn packages_figure(state: &State) -> Result<PackagesFigure, DomainError> {

@@ -85,7 +85,10 @@ pub struct RecordKey {
 
 impl RecordKey {
     fn new(kind: RecordKind, id: impl ToString) -> Self {
-        Self { kind, id: id.to_string() }
+        Self {
+            kind,
+            id: id.to_string(),
+        }
     }
 }
 
@@ -129,8 +132,13 @@ impl State {
                 reason: format!("expected sequence number {}", self.head + 1),
             });
         }
-        let fail = |reason: &str| ApplyError { seq: event.seq, reason: reason.to_owned() };
-        let touched = self.apply_payload(&event.event).map_err(|reason| fail(&reason))?;
+        let fail = |reason: &str| ApplyError {
+            seq: event.seq,
+            reason: reason.to_owned(),
+        };
+        let touched = self
+            .apply_payload(&event.event)
+            .map_err(|reason| fail(&reason))?;
         self.head = event.seq;
         Ok(touched)
     }
@@ -177,7 +185,12 @@ impl State {
         match payload {
             E::ParticipantAdded { participant } => {
                 let key = RecordKey::new(RecordKind::Participant, &participant.code);
-                insert_new(&mut self.participants, participant.code.clone(), participant, &key)?;
+                insert_new(
+                    &mut self.participants,
+                    participant.code.clone(),
+                    participant,
+                    &key,
+                )?;
                 Ok(vec![key])
             }
             E::UserAdded { user } => {
@@ -202,7 +215,11 @@ impl State {
                 insert_new(&mut self.items, item.code.clone(), item, &key)?;
                 Ok(vec![key])
             }
-            E::ItemPriced { code, unit_price, lead_time_days } => {
+            E::ItemPriced {
+                code,
+                unit_price,
+                lead_time_days,
+            } => {
                 let item = get_mut(&mut self.items, code, "item")?;
                 item.unit_price = *unit_price;
                 item.lead_time_days = *lead_time_days;
@@ -271,7 +288,9 @@ impl State {
             }
             E::PaymentRecorded { payment } => self.apply_payment(payment),
             E::RatesRecorded { rates } => {
-                let keys = rates.iter().map(|rate| RecordKey::new(RecordKind::FxRate, fx_id(rate)));
+                let keys = rates
+                    .iter()
+                    .map(|rate| RecordKey::new(RecordKind::FxRate, fx_id(rate)));
                 let keys: Vec<_> = keys.collect();
                 for rate in rates {
                     self.fx.insert(rate.clone());
@@ -294,7 +313,10 @@ impl State {
         pledge.version += 1;
         let key = RecordKey::new(RecordKind::Payment, &payment.id);
         insert_new(&mut self.payments, payment.id.clone(), payment, &key)?;
-        Ok(vec![key, RecordKey::new(RecordKind::Pledge, &payment.pledge)])
+        Ok(vec![
+            key,
+            RecordKey::new(RecordKind::Pledge, &payment.pledge),
+        ])
     }
 
     fn apply_package(&mut self, payload: &EventPayload) -> Result<Vec<RecordKey>, String> {
@@ -309,7 +331,10 @@ impl State {
                     lines: Vec::new(),
                     contributions: Vec::new(),
                     value: crate::money::Money::zero(crate::money::Currency::USD),
-                    history: vec![StatusChange { status: crate::package::PackageStatus::Forming, on: *on }],
+                    history: vec![StatusChange {
+                        status: crate::package::PackageStatus::Forming,
+                        on: *on,
+                    }],
                     version: 0,
                 };
                 insert_new(&mut self.packages, *number, &package, &package_key(*number))?;
@@ -317,12 +342,18 @@ impl State {
             }
             E::PackageLineAdded { number, line } => {
                 let package = get_mut(&mut self.packages, number, "package")?;
-                package.value = package.value.checked_add(line.value).ok_or("package value overflows")?;
+                package.value = package
+                    .value
+                    .checked_add(line.value)
+                    .ok_or("package value overflows")?;
                 package.lines.push(line.clone());
                 package.version += 1;
                 Ok(vec![package_key(*number)])
             }
-            E::ContributionAllocated { number, contribution } => {
+            E::ContributionAllocated {
+                number,
+                contribution,
+            } => {
                 let package = get_mut(&mut self.packages, number, "package")?;
                 package.contributions.push(contribution.clone());
                 package.version += 1;
@@ -331,7 +362,10 @@ impl State {
             E::PackageStatusChanged { number, status, on } => {
                 let package = get_mut(&mut self.packages, number, "package")?;
                 package.status = *status;
-                package.history.push(StatusChange { status: *status, on: *on });
+                package.history.push(StatusChange {
+                    status: *status,
+                    on: *on,
+                });
                 package.version += 1;
                 Ok(vec![package_key(*number)])
             }
@@ -340,7 +374,11 @@ impl State {
                 insert_new(&mut self.deliveries, delivery.id.clone(), delivery, &key)?;
                 Ok(vec![key])
             }
-            E::DeliveryReceived { id, received_on, quantity } => {
+            E::DeliveryReceived {
+                id,
+                received_on,
+                quantity,
+            } => {
                 let delivery = get_mut(&mut self.deliveries, id, "delivery")?;
                 delivery.received_on = Some(*received_on);
                 delivery.received_quantity = Some(*quantity);
@@ -355,11 +393,20 @@ impl State {
     pub fn record(&self, key: &RecordKey) -> Option<Record> {
         let id = key.id.as_str();
         let (version, body) = match key.kind {
-            RecordKind::Participant => versioned(self.participants.get(&ParticipantCode::parse(id).ok()?), |v| v.version),
-            RecordKind::User => versioned(self.users.get(&Username::parse(id).ok()?), |v| v.version),
-            RecordKind::Item => versioned(self.items.get(&ItemCode::parse(id).ok()?), |v| v.version),
+            RecordKind::Participant => versioned(
+                self.participants.get(&ParticipantCode::parse(id).ok()?),
+                |v| v.version,
+            ),
+            RecordKind::User => {
+                versioned(self.users.get(&Username::parse(id).ok()?), |v| v.version)
+            }
+            RecordKind::Item => {
+                versioned(self.items.get(&ItemCode::parse(id).ok()?), |v| v.version)
+            }
             RecordKind::List => versioned(self.lists.get(&Period::parse(id).ok()?), |v| v.version),
-            RecordKind::Pledge => versioned(self.pledges.get(&Reference::parse(id).ok()?), |v| v.version),
+            RecordKind::Pledge => {
+                versioned(self.pledges.get(&Reference::parse(id).ok()?), |v| v.version)
+            }
             RecordKind::Payment => versioned(self.payments.get(id), |v| v.version),
             RecordKind::Package => versioned(self.packages.get(&id.parse().ok()?), |v| v.version),
             RecordKind::Delivery => versioned(self.deliveries.get(id), |v| v.version),
@@ -369,30 +416,61 @@ impl State {
                 Some((0, canonical(rate)))
             }
         }?;
-        Some(Record { key: key.clone(), version, body })
+        Some(Record {
+            key: key.clone(),
+            version,
+            body,
+        })
     }
 
     /// Every read-side record, in key order.
     pub fn records(&self) -> Vec<Record> {
         let mut keys: Vec<RecordKey> = Vec::new();
-        let mut add = |kind, ids: Vec<String>| keys.extend(ids.into_iter().map(|id| RecordKey::new(kind, id)));
-        add(RecordKind::Participant, self.participants.keys().map(ToString::to_string).collect());
-        add(RecordKind::User, self.users.keys().map(ToString::to_string).collect());
-        add(RecordKind::Item, self.items.keys().map(ToString::to_string).collect());
-        add(RecordKind::List, self.lists.keys().map(ToString::to_string).collect());
-        add(RecordKind::Pledge, self.pledges.keys().map(ToString::to_string).collect());
+        let mut add = |kind, ids: Vec<String>| {
+            keys.extend(ids.into_iter().map(|id| RecordKey::new(kind, id)))
+        };
+        add(
+            RecordKind::Participant,
+            self.participants.keys().map(ToString::to_string).collect(),
+        );
+        add(
+            RecordKind::User,
+            self.users.keys().map(ToString::to_string).collect(),
+        );
+        add(
+            RecordKind::Item,
+            self.items.keys().map(ToString::to_string).collect(),
+        );
+        add(
+            RecordKind::List,
+            self.lists.keys().map(ToString::to_string).collect(),
+        );
+        add(
+            RecordKind::Pledge,
+            self.pledges.keys().map(ToString::to_string).collect(),
+        );
         add(RecordKind::Payment, self.payments.keys().cloned().collect());
-        add(RecordKind::Package, self.packages.keys().map(ToString::to_string).collect());
-        add(RecordKind::Delivery, self.deliveries.keys().cloned().collect());
+        add(
+            RecordKind::Package,
+            self.packages.keys().map(ToString::to_string).collect(),
+        );
+        add(
+            RecordKind::Delivery,
+            self.deliveries.keys().cloned().collect(),
+        );
         add(RecordKind::FxRate, self.fx.iter().map(fx_id).collect());
         keys.sort();
-        keys.iter().map(|key| self.record(key).expect("keys listed from the state exist")).collect()
+        keys.iter()
+            .map(|key| self.record(key).expect("keys listed from the state exist"))
+            .collect()
     }
 
     /// Loads one stored record (the read-side tables) into the state.
     pub fn load_record(&mut self, kind: RecordKind, body: &str) -> Result<(), serde_json::Error> {
         match kind {
-            RecordKind::Participant => load(&mut self.participants, body, |v: &Participant| v.code.clone()),
+            RecordKind::Participant => load(&mut self.participants, body, |v: &Participant| {
+                v.code.clone()
+            }),
             RecordKind::User => load(&mut self.users, body, |v: &User| v.username.clone()),
             RecordKind::Item => load(&mut self.items, body, |v: &CatalogueItem| v.code.clone()),
             RecordKind::List => load(&mut self.lists, body, |v: &RequirementList| v.period),
@@ -437,11 +515,13 @@ fn insert_new<K: Ord, V: Clone + HasVersion>(
     Ok(())
 }
 
-fn get_mut<'a, K: Ord, V>(map: &'a mut BTreeMap<K, V>, key: &K, what: &str) -> Result<&'a mut V, String>
-where
-    K: std::fmt::Display,
-{
-    map.get_mut(key).ok_or_else(|| format!("{what} {key} does not exist"))
+fn get_mut<'a, K: Ord + std::fmt::Display, V>(
+    map: &'a mut BTreeMap<K, V>,
+    key: &K,
+    what: &str,
+) -> Result<&'a mut V, String> {
+    map.get_mut(key)
+        .ok_or_else(|| format!("{what} {key} does not exist"))
 }
 
 /// Objects whose records carry a version, counted from 1 at creation.
@@ -456,10 +536,25 @@ macro_rules! has_version {
         })*
     };
 }
-has_version!(Participant, User, CatalogueItem, RequirementList, Pledge, Payment, Package, Delivery);
+has_version!(
+    Participant,
+    User,
+    CatalogueItem,
+    RequirementList,
+    Pledge,
+    Payment,
+    Package,
+    Delivery
+);
 
 fn new_version(number: u32, based_on: Option<u32>) -> ListVersion {
-    ListVersion { number, status: ListStatus::Draft, lines: Vec::new(), approvals: Default::default(), based_on }
+    ListVersion {
+        number,
+        status: ListStatus::Draft,
+        lines: Vec::new(),
+        approvals: Default::default(),
+        based_on,
+    }
 }
 
 fn list_period(payload: &EventPayload) -> Period {
@@ -483,10 +578,17 @@ fn list_period(payload: &EventPayload) -> Period {
 
 fn apply_to_list(list: &mut RequirementList, payload: &EventPayload) -> Result<(), String> {
     use EventPayload as E;
-    if let E::ListVersionDrafted { number, based_on, .. } = payload {
+    if let E::ListVersionDrafted {
+        number, based_on, ..
+    } = payload
+    {
         let mut version = new_version(*number, *based_on);
         if let Some(base) = based_on {
-            version.lines = list.get_version(*base).ok_or("base version missing")?.lines.clone();
+            version.lines = list
+                .get_version(*base)
+                .ok_or("base version missing")?
+                .lines
+                .clone();
         }
         list.versions.push(version);
         return Ok(());
@@ -505,7 +607,11 @@ fn apply_to_list(list: &mut RequirementList, payload: &EventPayload) -> Result<(
         _ => unreachable!("handled above or not a list event"),
     };
     let next_line_number = &mut list.next_line_number;
-    let version = list.versions.iter_mut().find(|v| v.number == number).ok_or("version missing")?;
+    let version = list
+        .versions
+        .iter_mut()
+        .find(|v| v.number == number)
+        .ok_or("version missing")?;
     apply_to_version(version, next_line_number, payload)
 }
 
@@ -516,7 +622,11 @@ fn apply_to_version(
 ) -> Result<(), String> {
     use EventPayload as E;
     let position = |version: &ListVersion, id: &str| {
-        version.lines.iter().position(|line| line.id == id).ok_or(format!("line {id} missing"))
+        version
+            .lines
+            .iter()
+            .position(|line| line.id == id)
+            .ok_or(format!("line {id} missing"))
     };
     match payload {
         E::LineAdded { rank, line, .. } => {
@@ -537,7 +647,10 @@ fn apply_to_version(
             version.lines.remove(position(version, line_id)?);
         }
         E::LinesReplaced { lines, .. } => {
-            let new_ids = lines.iter().filter(|line| version.line(&line.id).is_none()).count();
+            let new_ids = lines
+                .iter()
+                .filter(|line| version.line(&line.id).is_none())
+                .count();
             version.lines.clone_from(lines);
             *next_line_number += u32::try_from(new_ids).map_err(|e| e.to_string())?;
         }

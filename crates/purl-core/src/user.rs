@@ -30,11 +30,14 @@ impl Role {
     }
 
     pub fn parse(input: &str) -> Result<Self, IdError> {
-        Self::ALL.into_iter().find(|role| role.as_str() == input.trim()).ok_or(IdError {
-            what: "role",
-            value: input.to_owned(),
-            rule: "one of viewer, editor, approver, admin",
-        })
+        Self::ALL
+            .into_iter()
+            .find(|role| role.as_str() == input.trim())
+            .ok_or(IdError {
+                what: "role",
+                value: input.to_owned(),
+                rule: "one of viewer, editor, approver, admin",
+            })
     }
 
     /// Parses `editor;approver` or `editor,approver`.
@@ -62,7 +65,12 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     Operator,
-    User { username: Username, participant: ParticipantCode, party: Party, roles: BTreeSet<Role> },
+    User {
+        username: Username,
+        participant: ParticipantCode,
+        party: Party,
+        roles: BTreeSet<Role>,
+    },
 }
 
 impl Actor {
@@ -70,7 +78,11 @@ impl Actor {
     pub fn ledger_name(&self) -> String {
         match self {
             Actor::Operator => "operator".to_owned(),
-            Actor::User { username, participant, .. } => format!("user:{username}@{participant}"),
+            Actor::User {
+                username,
+                participant,
+                ..
+            } => format!("user:{username}@{participant}"),
         }
     }
 }

@@ -32,7 +32,9 @@ fn unavailable(error: sqlx::Error) -> StoreError {
 
 fn other(error: sqlx::Error) -> StoreError {
     match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what: "unique key" },
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict { what: "unique key" }
+        }
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => unavailable(error),
         _ => StoreError::Other(Box::new(error)),
     }
@@ -51,7 +53,9 @@ impl SqliteStore {
     /// Creates a new database file and its schema. Refuses if the file exists.
     pub async fn create(path: &Path) -> Result<Self, StoreError> {
         if path.exists() {
-            return Err(StoreError::Conflict { what: "database file already exists" });
+            return Err(StoreError::Conflict {
+                what: "database file already exists",
+            });
         }
         Self::connect(path, true).await
     }
@@ -84,7 +88,10 @@ impl SqliteStore {
 
     /// Runs SQLite's own consistency check of the file.
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
-        sqlx::query_scalar::<_, String>("PRAGMA integrity_check").fetch_one(&self.pool).await.map_err(other)
+        sqlx::query_scalar::<_, String>("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)
     }
 
     /// For tests and tools that must reach below the trait (e.g. to tamper with a copy).
@@ -103,21 +110,33 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(other)?;
-        u64::try_from(head).map_err(|_| StoreError::Corrupt { detail: format!("negative head {head}") })
+        u64::try_from(head).map_err(|_| StoreError::Corrupt {
+            detail: format!("negative head {head}"),
+        })
     }
 
     async fn commit(&self, expected_head: u64, commit: Commit) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
+        let mut transaction = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(other)?;
         let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
             .fetch_one(&mut *transaction)
             .await
             .map_err(other)?;
         if u64::try_from(head).ok() != Some(expected_head) {
-            return Err(StoreError::Conflict { what: "ledger head" });
+            return Err(StoreError::Conflict {
+                what: "ledger head",
+            });
         }
         let mut last_seq = to_i64(expected_head)?;
         for event in &commit.events {
-            assert_eq!(to_i64(event.seq)?, last_seq + 1, "the app numbers a commit's events from the head on");
+            assert_eq!(
+                to_i64(event.seq)?,
+                last_seq + 1,
+                "the app numbers a commit's events from the head on"
+            );
             last_seq = to_i64(event.seq)?;
             sqlx::query(
                 "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -148,14 +167,16 @@ impl Store for SqliteStore {
             .map_err(other)?;
         }
         if let Some(result) = &commit.idempotency {
-            sqlx::query("INSERT INTO idempotency (key, request_hash, response, at_us) VALUES (?, ?, ?, ?)")
-                .bind(&result.key)
-                .bind(&result.request_hash)
-                .bind(&result.response)
-                .bind(result.at_us)
-                .execute(&mut *transaction)
-                .await
-                .map_err(other)?;
+            sqlx::query(
+                "INSERT INTO idempotency (key, request_hash, response, at_us) VALUES (?, ?, ?, ?)",
+            )
+            .bind(&result.key)
+            .bind(&result.request_hash)
+            .bind(&result.response)
+            .bind(result.at_us)
+            .execute(&mut *transaction)
+            .await
+            .map_err(other)?;
         }
         transaction.commit().await.map_err(other)
     }
@@ -182,21 +203,26 @@ impl Store for SqliteStore {
     }
 
     async fn find_idempotent(&self, key: &str) -> Result<Option<IdempotentResult>, StoreError> {
-        let row: Option<IdempotencyRow> =
-            sqlx::query_as("SELECT key, request_hash, response, at_us FROM idempotency WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(other)?;
+        let row: Option<IdempotencyRow> = sqlx::query_as(
+            "SELECT key, request_hash, response, at_us FROM idempotency WHERE key = ?",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(other)?;
         Ok(row.map(IdempotentResult::from))
     }
 }
 
 fn to_i64(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Corrupt { detail: format!("{value} exceeds i64") })
+    i64::try_from(value).map_err(|_| StoreError::Corrupt {
+        detail: format!("{value} exceeds i64"),
+    })
 }
 
 /// Parses a stored kind name, reporting an unknown one as corrupt data.
 pub(crate) fn parse_kind(kind: &str) -> Result<RecordKind, StoreError> {
-    RecordKind::parse(kind).ok_or_else(|| StoreError::Corrupt { detail: format!("unknown record kind '{kind}'") })
+    RecordKind::parse(kind).ok_or_else(|| StoreError::Corrupt {
+        detail: format!("unknown record kind '{kind}'"),
+    })
 }

@@ -18,8 +18,9 @@ pub(crate) struct EventRow {
 impl TryFrom<EventRow> for StoredEvent {
     type Error = StoreError;
     fn try_from(row: EventRow) -> Result<Self, StoreError> {
-        let seq = u64::try_from(row.seq)
-            .map_err(|_| StoreError::Corrupt { detail: format!("event sequence number {} is negative", row.seq) })?;
+        let seq = u64::try_from(row.seq).map_err(|_| StoreError::Corrupt {
+            detail: format!("event sequence number {} is negative", row.seq),
+        })?;
         Ok(StoredEvent {
             seq,
             at_us: row.at_us,
@@ -46,7 +47,12 @@ impl TryFrom<RecordRow> for StoredRecord {
         let version = u64::try_from(row.version).map_err(|_| StoreError::Corrupt {
             detail: format!("record {} {} has negative version", row.kind, row.id),
         })?;
-        Ok(StoredRecord { kind: parse_kind(&row.kind)?, id: row.id, version, body: row.body })
+        Ok(StoredRecord {
+            kind: parse_kind(&row.kind)?,
+            id: row.id,
+            version,
+            body: row.body,
+        })
     }
 }
 
@@ -60,6 +66,11 @@ pub(crate) struct IdempotencyRow {
 
 impl From<IdempotencyRow> for IdempotentResult {
     fn from(row: IdempotencyRow) -> Self {
-        IdempotentResult { key: row.key, request_hash: row.request_hash, response: row.response, at_us: row.at_us }
+        IdempotentResult {
+            key: row.key,
+            request_hash: row.request_hash,
+            response: row.response,
+            at_us: row.at_us,
+        }
     }
 }

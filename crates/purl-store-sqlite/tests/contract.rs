@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 use purl_store::Store;
 use purl_store_sqlite::SqliteStore;
 
@@ -16,7 +17,9 @@ async fn sqlite_meets_the_store_contract() {
 #[tokio::test]
 async fn the_event_table_refuses_update_and_delete() {
     let folder = tempfile::tempdir().unwrap();
-    let store = SqliteStore::create(&folder.path().join("ledger.sqlite")).await.unwrap();
+    let store = SqliteStore::create(&folder.path().join("ledger.sqlite"))
+        .await
+        .unwrap();
     let event = purl_store::StoredEvent {
         seq: 1,
         at_us: 1,
@@ -26,10 +29,23 @@ async fn the_event_table_refuses_update_and_delete() {
         salt: vec![0; 32],
         leaf_hash: vec![0; 32],
     };
-    store.commit(0, purl_store::Commit { events: vec![event], ..Default::default() }).await.unwrap();
-    let update = sqlx::query("UPDATE events SET actor = 'mallory'").execute(store.pool()).await;
+    store
+        .commit(
+            0,
+            purl_store::Commit {
+                events: vec![event],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let update = sqlx::query("UPDATE events SET actor = 'mallory'")
+        .execute(store.pool())
+        .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
-    let delete = sqlx::query("DELETE FROM events").execute(store.pool()).await;
+    let delete = sqlx::query("DELETE FROM events")
+        .execute(store.pool())
+        .await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
     assert_eq!(store.head().await.unwrap(), 1);
 }
@@ -38,6 +54,9 @@ async fn the_event_table_refuses_update_and_delete() {
 async fn opening_a_missing_file_does_not_create_it() {
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("missing.sqlite");
-    assert!(matches!(SqliteStore::open(&path).await, Err(purl_store::StoreError::NotFound)));
+    assert!(matches!(
+        SqliteStore::open(&path).await,
+        Err(purl_store::StoreError::NotFound)
+    ));
     assert!(!path.exists());
 }

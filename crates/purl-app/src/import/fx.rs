@@ -27,8 +27,16 @@ pub(crate) fn parse(text: &str, _state: &State, file: &str) -> Result<Parsed, Ve
 }
 
 fn finish(rates: Vec<FxRate>, rows: usize, notes: Vec<String>) -> Parsed {
-    let command = RowCommand { row: None, command: Command::RecordRates { rates }, column_for };
-    Parsed { commands: vec![command], rows, notes }
+    let command = RowCommand {
+        row: None,
+        command: Command::RecordRates { rates },
+        column_for,
+    };
+    Parsed {
+        commands: vec![command],
+        rows,
+        notes,
+    }
 }
 
 fn parse_simple(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
@@ -38,14 +46,32 @@ fn parse_simple(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
     let mut seen = std::collections::HashMap::new();
     for row in &table.rows {
         let date = cell(&mut problems, row, "date", parse_date(row.get("date")));
-        let currency = cell(&mut problems, row, "currency", Currency::parse(row.get("currency")));
-        let value = cell(&mut problems, row, "usd_per_unit", Ratio::parse_decimal(row.get("usd_per_unit")));
+        let currency = cell(
+            &mut problems,
+            row,
+            "currency",
+            Currency::parse(row.get("currency")),
+        );
+        let value = cell(
+            &mut problems,
+            row,
+            "usd_per_unit",
+            Ratio::parse_decimal(row.get("usd_per_unit")),
+        );
         if let (Some(date), Some(currency), Some(usd_per_unit)) = (date, currency, value) {
             if let Some(earlier) = seen.insert((date, currency), row.number) {
-                problems.push(row.problem("currency", format!("{currency} on {date} appears twice (also on row {earlier})")));
+                problems.push(row.problem(
+                    "currency",
+                    format!("{currency} on {date} appears twice (also on row {earlier})"),
+                ));
                 continue;
             }
-            rates.push(FxRate { currency, date, usd_per_unit, source: format!("file {file}") });
+            rates.push(FxRate {
+                currency,
+                date,
+                usd_per_unit,
+                source: format!("file {file}"),
+            });
         }
     }
     if problems.is_empty() {
@@ -58,38 +84,82 @@ fn parse_simple(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
 /// Historic currencies the ECB file still carries (CYP, SIT, ...) are not ISO 4217 today; their
 /// columns are skipped and named in the summary.
 fn parse_ecb(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
-    let header: Vec<String> = text.lines().next().unwrap_or("").split(',').map(|h| h.trim().to_owned()).collect();
-    let columns: Vec<&str> = header.iter().map(String::as_str).filter(|h| !h.is_empty()).collect();
+    let header: Vec<String> = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(|h| h.trim().to_owned())
+        .collect();
+    let columns: Vec<&str> = header
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !h.is_empty())
+        .collect();
     if !columns.contains(&"USD") {
-        return Err(vec![ImportProblem::at(1, "USD", "the ECB file has no USD column, so no rate to USD can be derived")]);
+        return Err(vec![ImportProblem::at(
+            1,
+            "USD",
+            "the ECB file has no USD column, so no rate to USD can be derived",
+        )]);
     }
-    let table = table::read(text, &["Date"], &columns)?;
-    let currencies: Vec<(&str, Option<Currency>)> =
-        columns.iter().filter(|c| **c != "Date").map(|c| (*c, Currency::parse(c).ok())).collect();
-    let skipped: Vec<&str> = currencies.iter().filter(|(_, c)| c.is_none()).map(|(code, _)| *code).collect();
+    let mut optional = columns.clone();
+    optional.push("");
+    let table = table::read(text, &["Date"], &optional)?;
+    let currencies: Vec<(&str, Option<Currency>)> = columns
+        .iter()
+        .filter(|c| **c != "Date")
+        .map(|c| (*c, Currency::parse(c).ok()))
+        .collect();
+    let skipped: Vec<&str> = currencies
+        .iter()
+        .filter(|(_, c)| c.is_none())
+        .map(|(code, _)| *code)
+        .collect();
     let mut problems = Vec::new();
     let mut rates = Vec::new();
     let source = format!("ECB euro reference rates, file {file}");
     for row in &table.rows {
-        let Some(date) = cell(&mut problems, row, "Date", parse_date(row.get("Date"))) else { continue };
+        let Some(date) = cell(&mut problems, row, "Date", parse_date(row.get("Date"))) else {
+            continue;
+        };
         let per_eur = |code: &str| match row.get(code) {
             "" | "N/A" => Ok(None),
             text => Ratio::parse_decimal(text).map(Some),
         };
-        let Some(Some(usd_per_eur)) = cell(&mut problems, row, "USD", per_eur("USD")) else { continue };
-        rates.push(FxRate { currency: Currency::EUR, date, usd_per_unit: usd_per_eur, source: source.clone() });
+        let Some(Some(usd_per_eur)) = cell(&mut problems, row, "USD", per_eur("USD")) else {
+            continue;
+        };
+        rates.push(FxRate {
+            currency: Currency::EUR,
+            date,
+            usd_per_unit: usd_per_eur,
+            source: source.clone(),
+        });
         for (code, currency) in &currencies {
-            let Some(currency) = currency.filter(|c| *c != Currency::USD) else { continue };
-            let Some(Some(units_per_eur)) = cell(&mut problems, row, code, per_eur(code)) else { continue };
+            let Some(currency) = currency.filter(|c| *c != Currency::USD) else {
+                continue;
+            };
+            let Some(Some(units_per_eur)) = cell(&mut problems, row, code, per_eur(code)) else {
+                continue;
+            };
             match usd_per_eur.checked_div(units_per_eur) {
-                Ok(usd_per_unit) => rates.push(FxRate { currency, date, usd_per_unit, source: source.clone() }),
+                Ok(usd_per_unit) => rates.push(FxRate {
+                    currency,
+                    date,
+                    usd_per_unit,
+                    source: source.clone(),
+                }),
                 Err(error) => problems.push(row.problem(code, error.to_string())),
             }
         }
     }
     let mut notes = Vec::new();
     if !skipped.is_empty() {
-        notes.push(format!("skipped columns of currencies no longer in ISO 4217: {}", skipped.join(", ")));
+        notes.push(format!(
+            "skipped columns of currencies no longer in ISO 4217: {}",
+            skipped.join(", ")
+        ));
     }
     if problems.is_empty() {
         Ok(finish(rates, table.rows.len(), notes))

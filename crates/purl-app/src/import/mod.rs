@@ -55,16 +55,31 @@ pub struct ImportProblem {
 
 impl ImportProblem {
     pub(crate) fn at(row: usize, column: &str, message: impl Into<String>) -> Self {
-        Self { file: None, row: Some(row), column: Some(column.to_owned()), message: message.into() }
+        Self {
+            file: None,
+            row: Some(row),
+            column: Some(column.to_owned()),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn file_level(message: impl Into<String>) -> Self {
-        Self { file: None, row: None, column: None, message: message.into() }
+        Self {
+            file: None,
+            row: None,
+            column: None,
+            message: message.into(),
+        }
     }
 
     /// A refused command of a batch, named by its position.
     pub(crate) fn command(index: usize, error: &DomainError) -> Self {
-        Self { file: None, row: None, column: None, message: format!("command {}: {error}", index + 1) }
+        Self {
+            file: None,
+            row: None,
+            column: None,
+            message: format!("command {}: {error}", index + 1),
+        }
     }
 }
 
@@ -113,7 +128,12 @@ pub struct ImportSummary {
     pub notes: Vec<String>,
 }
 
-fn parse(kind: ImportKind, text: &str, state: &State, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
+fn parse(
+    kind: ImportKind,
+    text: &str,
+    state: &State,
+    file: &str,
+) -> Result<Parsed, Vec<ImportProblem>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match kind {
         ImportKind::Pledges => pledges::parse(text, state),
@@ -141,29 +161,57 @@ impl<S: Store> App<S> {
         };
         let state = self.load_state().await?;
         let parsed = parse(kind, text, &state, file).map_err(name_problems)?;
-        tracing::info!(file, kind = kind.name(), rows = parsed.rows, commands = parsed.commands.len(), "parsed");
-        let places: Vec<_> = parsed.commands.iter().map(|c| (c.row, c.column_for)).collect();
+        tracing::info!(
+            file,
+            kind = kind.name(),
+            rows = parsed.rows,
+            commands = parsed.commands.len(),
+            "parsed"
+        );
+        let places: Vec<_> = parsed
+            .commands
+            .iter()
+            .map(|c| (c.row, c.column_for))
+            .collect();
         let commands: Vec<Command> = parsed.commands.into_iter().map(|c| c.command).collect();
         let count = commands.len();
-        let request = format!("import {} {}", kind.name(), hex::encode(Sha256::digest(text.as_bytes())));
-        let options = WriteOptions { idempotency_key, request, expected_version: None };
-        let written = self.execute_all(actor, commands, options).await.map_err(|error| match error {
-            BatchError::Refused(refusals) => name_problems(
-                refusals
-                    .into_iter()
-                    .map(|(index, error)| {
-                        let (row, column_for) = places[index];
-                        ImportProblem {
-                            file: None,
-                            row,
-                            column: column_for(&error).map(str::to_owned),
-                            message: error.to_string(),
-                        }
-                    })
-                    .collect(),
-            ),
-            BatchError::App(error) => error,
-        })?;
-        Ok(ImportSummary { file: file.to_owned(), kind: kind.name(), rows: parsed.rows, commands: count, written, notes: parsed.notes })
+        let request = format!(
+            "import {} {}",
+            kind.name(),
+            hex::encode(Sha256::digest(text.as_bytes()))
+        );
+        let options = WriteOptions {
+            idempotency_key,
+            request,
+            expected_version: None,
+        };
+        let written =
+            self.execute_all(actor, commands, options)
+                .await
+                .map_err(|error| match error {
+                    BatchError::Refused(refusals) => name_problems(
+                        refusals
+                            .into_iter()
+                            .map(|(index, error)| {
+                                let (row, column_for) = places[index];
+                                ImportProblem {
+                                    file: None,
+                                    row,
+                                    column: column_for(&error).map(str::to_owned),
+                                    message: error.to_string(),
+                                }
+                            })
+                            .collect(),
+                    ),
+                    BatchError::App(error) => error,
+                })?;
+        Ok(ImportSummary {
+            file: file.to_owned(),
+            kind: kind.name(),
+            rows: parsed.rows,
+            commands: count,
+            written,
+            notes: parsed.notes,
+        })
     }
 }

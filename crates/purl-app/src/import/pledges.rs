@@ -13,15 +13,31 @@ use super::table::{self, boolean, cell, Row};
 use super::{ImportProblem, Parsed, RowCommand};
 
 const COLUMNS: [&str; 13] = [
-    "reference", "contributors", "amount", "currency", "announced_on", "status", "part_of",
-    "categories", "lethal_allowed", "package", "conditions", "public", "note",
+    "reference",
+    "contributors",
+    "amount",
+    "currency",
+    "announced_on",
+    "status",
+    "part_of",
+    "categories",
+    "lethal_allowed",
+    "package",
+    "conditions",
+    "public",
+    "note",
 ];
 
 fn column_for(error: &DomainError) -> Option<&'static str> {
     match error {
-        DomainError::NotFound { what: "participant", .. } => Some("contributors"),
+        DomainError::NotFound {
+            what: "participant",
+            ..
+        } => Some("contributors"),
         DomainError::NotFound { what: "pledge", .. } => Some("part_of"),
-        DomainError::NotFound { what: "package", .. } => Some("package"),
+        DomainError::NotFound {
+            what: "package", ..
+        } => Some("package"),
         DomainError::AlreadyExists { .. } => Some("reference"),
         DomainError::Invalid(message) if message.contains("contributor") => Some("contributors"),
         _ => Some("status"),
@@ -39,7 +55,8 @@ pub fn resolve_participant(state: &State, code: &str) -> Result<ParticipantCode,
             .map(|p| p.code.clone())
             .ok_or_else(|| format!("unknown country '{code}'"));
     }
-    let parsed = ParticipantCode::parse(&upper).map_err(|_| format!("unknown country or participant '{code}'"))?;
+    let parsed = ParticipantCode::parse(&upper)
+        .map_err(|_| format!("unknown country or participant '{code}'"))?;
     if state.participants.contains_key(&parsed) {
         Ok(parsed)
     } else {
@@ -48,7 +65,10 @@ pub fn resolve_participant(state: &State, code: &str) -> Result<ParticipantCode,
 }
 
 fn known_categories(state: &State) -> BTreeSet<String> {
-    let mut known: BTreeSet<String> = STANDARD_CATEGORIES.iter().map(|c| (*c).to_owned()).collect();
+    let mut known: BTreeSet<String> = STANDARD_CATEGORIES
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
     known.extend(state.items.values().map(|item| item.category.to_string()));
     known
 }
@@ -60,9 +80,17 @@ pub(crate) fn parse(text: &str, state: &State) -> Result<Parsed, Vec<ImportProbl
     let mut seen: HashMap<Reference, usize> = HashMap::new();
     let known = known_categories(state);
     for row in &table.rows {
-        let Some(pledge) = parse_row(row, state, &known, &mut problems) else { continue };
+        let Some(pledge) = parse_row(row, state, &known, &mut problems) else {
+            continue;
+        };
         if let Some(first) = seen.insert(pledge.reference.clone(), row.number) {
-            problems.push(row.problem("reference", format!("duplicate reference '{}' (also on row {first})", pledge.reference)));
+            problems.push(row.problem(
+                "reference",
+                format!(
+                    "duplicate reference '{}' (also on row {first})",
+                    pledge.reference
+                ),
+            ));
             continue;
         }
         pledges.push((row.number, pledge));
@@ -70,7 +98,11 @@ pub(crate) fn parse(text: &str, state: &State) -> Result<Parsed, Vec<ImportProbl
     for (number, pledge) in &pledges {
         if let Some(joint) = &pledge.part_of {
             if !seen.contains_key(joint) && !state.pledges.contains_key(joint) {
-                problems.push(ImportProblem::at(*number, "part_of", format!("part_of '{joint}' points to no pledge in this file or the ledger")));
+                problems.push(ImportProblem::at(
+                    *number,
+                    "part_of",
+                    format!("part_of '{joint}' points to no pledge in this file or the ledger"),
+                ));
             }
         }
     }
@@ -81,13 +113,21 @@ pub(crate) fn parse(text: &str, state: &State) -> Result<Parsed, Vec<ImportProbl
         match state.pledges.get(&pledge.reference) {
             None => commands.extend(new_pledge_commands(number, pledge)),
             Some(existing) => match changes_to(existing, &pledge) {
-                Ok(changes) => commands.extend(changes.into_iter().map(|command| RowCommand { row: Some(number), command, column_for })),
+                Ok(changes) => commands.extend(changes.into_iter().map(|command| RowCommand {
+                    row: Some(number),
+                    command,
+                    column_for,
+                })),
                 Err(problem) => problems.push(ImportProblem::at(number, problem.0, problem.1)),
             },
         }
     }
     if problems.is_empty() {
-        Ok(Parsed { commands, rows: table.rows.len(), notes: Vec::new() })
+        Ok(Parsed {
+            commands,
+            rows: table.rows.len(),
+            notes: Vec::new(),
+        })
     } else {
         Err(problems)
     }
@@ -99,9 +139,17 @@ fn new_pledge_commands(number: usize, mut pledge: NewPledge) -> Vec<RowCommand> 
         pledge.status = PledgeStatus::Announced;
     }
     let reference = pledge.reference.clone();
-    let mut commands = vec![RowCommand { row: Some(number), command: Command::RecordPledge { pledge }, column_for }];
+    let mut commands = vec![RowCommand {
+        row: Some(number),
+        command: Command::RecordPledge { pledge },
+        column_for,
+    }];
     if withdrawn {
-        commands.push(RowCommand { row: Some(number), command: Command::WithdrawPledge { reference }, column_for });
+        commands.push(RowCommand {
+            row: Some(number),
+            command: Command::WithdrawPledge { reference },
+            column_for,
+        });
     }
     commands
 }
@@ -126,21 +174,47 @@ fn changes_to(existing: &Pledge, row: &NewPledge) -> Result<Vec<Command>, (&'sta
     let mut commands = Vec::new();
     match (existing.status, row.status) {
         (from, to) if from == to => {}
-        (PledgeStatus::Announced, PledgeStatus::Committed) => commands.push(Command::CommitPledge { reference: reference.clone() }),
-        (_, PledgeStatus::Withdrawn) => commands.push(Command::WithdrawPledge { reference: reference.clone() }),
+        (PledgeStatus::Announced, PledgeStatus::Committed) => {
+            commands.push(Command::CommitPledge {
+                reference: reference.clone(),
+            })
+        }
+        (_, PledgeStatus::Withdrawn) => commands.push(Command::WithdrawPledge {
+            reference: reference.clone(),
+        }),
         (from, to) => {
-            return Err(("status", format!("pledge '{reference}' is {}; it cannot become {}", from.as_str(), to.as_str())));
+            return Err((
+                "status",
+                format!(
+                    "pledge '{reference}' is {}; it cannot become {}",
+                    from.as_str(),
+                    to.as_str()
+                ),
+            ));
         }
     }
     if existing.public != row.public {
-        commands.push(Command::SetPledgePublic { reference, public: row.public });
+        commands.push(Command::SetPledgePublic {
+            reference,
+            public: row.public,
+        });
     }
     Ok(commands)
 }
 
-fn parse_row(row: &Row, state: &State, known: &BTreeSet<String>, problems: &mut Vec<ImportProblem>) -> Option<NewPledge> {
+fn parse_row(
+    row: &Row,
+    state: &State,
+    known: &BTreeSet<String>,
+    problems: &mut Vec<ImportProblem>,
+) -> Option<NewPledge> {
     let before = problems.len();
-    let reference = cell(problems, row, "reference", Reference::parse(row.get("reference")));
+    let reference = cell(
+        problems,
+        row,
+        "reference",
+        Reference::parse(row.get("reference")),
+    );
     let contributors = parse_contributors(row, state, problems);
     let currency = match row.get("currency") {
         "" => None,
@@ -149,17 +223,34 @@ fn parse_row(row: &Row, state: &State, known: &BTreeSet<String>, problems: &mut 
     let amount = match (row.get("amount"), currency) {
         ("", _) => None,
         (_, None) if row.get("currency").is_empty() => {
-            problems.push(row.problem("currency", "a currency is required when an amount is given"));
+            problems
+                .push(row.problem("currency", "a currency is required when an amount is given"));
             None
         }
         (_, None) => None,
-        (text, Some(currency)) => cell(problems, row, "amount", Money::parse_positive(text, currency)),
+        (text, Some(currency)) => cell(
+            problems,
+            row,
+            "amount",
+            Money::parse_positive(text, currency),
+        ),
     };
-    let announced_on = cell(problems, row, "announced_on", parse_date(row.get("announced_on")));
+    let announced_on = cell(
+        problems,
+        row,
+        "announced_on",
+        parse_date(row.get("announced_on")),
+    );
     let status = match PledgeStatus::parse(row.get("status")) {
         Some(status) => Some(status),
         None => {
-            problems.push(row.problem("status", format!("'{}' is not announced, committed or withdrawn", row.get("status"))));
+            problems.push(row.problem(
+                "status",
+                format!(
+                    "'{}' is not announced, committed or withdrawn",
+                    row.get("status")
+                ),
+            ));
             None
         }
     };
@@ -168,8 +259,18 @@ fn parse_row(row: &Row, state: &State, known: &BTreeSet<String>, problems: &mut 
         text => cell(problems, row, "part_of", Reference::parse(text)),
     };
     let earmark = parse_earmark(row, known, problems);
-    let conditions = cell(problems, row, "conditions", Text::parse(row.get("conditions")));
-    let public = cell(problems, row, "public", boolean(row, "public", false).map_err(|p| p.message));
+    let conditions = cell(
+        problems,
+        row,
+        "conditions",
+        Text::parse(row.get("conditions")),
+    );
+    let public = cell(
+        problems,
+        row,
+        "public",
+        boolean(row, "public", false).map_err(|p| p.message),
+    );
     let note = cell(problems, row, "note", Text::parse(row.get("note")));
     if problems.len() > before {
         return None;
@@ -189,18 +290,33 @@ fn parse_row(row: &Row, state: &State, known: &BTreeSet<String>, problems: &mut 
     })
 }
 
-fn parse_contributors(row: &Row, state: &State, problems: &mut Vec<ImportProblem>) -> Vec<ParticipantCode> {
+fn parse_contributors(
+    row: &Row,
+    state: &State,
+    problems: &mut Vec<ImportProblem>,
+) -> Vec<ParticipantCode> {
     let text = row.get("contributors");
     if text.is_empty() {
         problems.push(row.problem("contributors", "at least one contributor is required"));
         return Vec::new();
     }
     text.split(';')
-        .filter_map(|code| cell(problems, row, "contributors", resolve_participant(state, code)))
+        .filter_map(|code| {
+            cell(
+                problems,
+                row,
+                "contributors",
+                resolve_participant(state, code),
+            )
+        })
         .collect()
 }
 
-fn parse_earmark(row: &Row, known: &BTreeSet<String>, problems: &mut Vec<ImportProblem>) -> Option<Earmark> {
+fn parse_earmark(
+    row: &Row,
+    known: &BTreeSet<String>,
+    problems: &mut Vec<ImportProblem>,
+) -> Option<Earmark> {
     let before = problems.len();
     let categories = match row.get("categories") {
         "" => None,
@@ -209,21 +325,41 @@ fn parse_earmark(row: &Row, known: &BTreeSet<String>, problems: &mut Vec<ImportP
             for name in text.split(';').map(str::trim) {
                 if !known.contains(name) {
                     let list = known.iter().cloned().collect::<Vec<_>>().join(", ");
-                    problems.push(row.problem("categories", format!("unknown category '{name}' (known: {list})")));
-                } else if let Some(category) = cell(problems, row, "categories", Category::parse(name)) {
+                    problems.push(row.problem(
+                        "categories",
+                        format!("unknown category '{name}' (known: {list})"),
+                    ));
+                } else if let Some(category) =
+                    cell(problems, row, "categories", Category::parse(name))
+                {
                     set.insert(category);
                 }
             }
             Some(set)
         }
     };
-    let lethal_allowed = cell(problems, row, "lethal_allowed", boolean(row, "lethal_allowed", true).map_err(|p| p.message));
+    let lethal_allowed = cell(
+        problems,
+        row,
+        "lethal_allowed",
+        boolean(row, "lethal_allowed", true).map_err(|p| p.message),
+    );
     let package = match row.get("package") {
         "" => None,
-        text => cell(problems, row, "package", text.parse::<u32>().map_err(|_| format!("'{text}' is not a package number"))),
+        text => cell(
+            problems,
+            row,
+            "package",
+            text.parse::<u32>()
+                .map_err(|_| format!("'{text}' is not a package number")),
+        ),
     };
     if problems.len() > before {
         return None;
     }
-    Some(Earmark { categories, lethal_allowed: lethal_allowed?, package })
+    Some(Earmark {
+        categories,
+        lethal_allowed: lethal_allowed?,
+        package,
+    })
 }

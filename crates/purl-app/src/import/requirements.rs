@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use purl_core::command::{Command, NewLine};
 use purl_core::error::DomainError;
 use purl_core::ids::{parse_date, Category, ItemCode, Name, Period, Text};
+use purl_core::limits::LINE_QUANTITY_MAX;
 use purl_core::money::{Currency, Money};
 use purl_core::state::State;
 
@@ -14,7 +15,15 @@ use super::table::{self, boolean, cell, Row};
 use super::{ImportProblem, Parsed, RowCommand};
 
 const COLUMNS: [&str; 9] = [
-    "rank", "item_code", "item_name", "category", "lethal", "unit_price_usd", "quantity", "needed_by", "justification",
+    "rank",
+    "item_code",
+    "item_name",
+    "category",
+    "lethal",
+    "unit_price_usd",
+    "quantity",
+    "needed_by",
+    "justification",
 ];
 
 fn column_for(error: &DomainError) -> Option<&'static str> {
@@ -33,7 +42,11 @@ struct ItemRow {
     unit_price: Money,
 }
 
-pub(crate) fn parse(text: &str, state: &State, period: Period) -> Result<Parsed, Vec<ImportProblem>> {
+pub(crate) fn parse(
+    text: &str,
+    state: &State,
+    period: Period,
+) -> Result<Parsed, Vec<ImportProblem>> {
     let table = table::read(text, &COLUMNS, &[])?;
     let mut problems = Vec::new();
     let mut ranked: Vec<(u32, usize, NewLine)> = Vec::new();
@@ -42,23 +55,66 @@ pub(crate) fn parse(text: &str, state: &State, period: Period) -> Result<Parsed,
     let mut new_items: HashMap<ItemCode, usize> = HashMap::new();
     for row in &table.rows {
         let before = problems.len();
-        let rank = cell(&mut problems, row, "rank", row.get("rank").parse::<u32>().map_err(|_| format!("'{}' is not a rank (1, 2, ...)", row.get("rank"))));
+        let rank = cell(
+            &mut problems,
+            row,
+            "rank",
+            row.get("rank")
+                .parse::<u32>()
+                .map_err(|_| format!("'{}' is not a rank (1, 2, ...)", row.get("rank"))),
+        );
         let item = parse_item(row, &mut problems);
-        let quantity = cell(&mut problems, row, "quantity", row.get("quantity").parse::<u64>().map_err(|_| format!("'{}' is not a whole positive quantity", row.get("quantity"))));
-        let needed_by = cell(&mut problems, row, "needed_by", parse_date(row.get("needed_by")));
-        let justification = cell(&mut problems, row, "justification", Text::parse(row.get("justification")));
+        let quantity = cell(
+            &mut problems,
+            row,
+            "quantity",
+            parse_quantity(row.get("quantity")),
+        );
+        let needed_by = cell(
+            &mut problems,
+            row,
+            "needed_by",
+            parse_date(row.get("needed_by")),
+        );
+        let justification = cell(
+            &mut problems,
+            row,
+            "justification",
+            Text::parse(row.get("justification")),
+        );
+        if let Some(rank) = rank {
+            if let Some(first) = ranks.insert(rank, row.number) {
+                problems.push(row.problem(
+                    "rank",
+                    format!("rank {rank} is given twice (also on row {first})"),
+                ));
+            }
+        }
         if problems.len() > before {
             continue;
         }
-        let (Some(rank), Some(item), Some(quantity), Some(needed_by), Some(justification)) = (rank, item, quantity, needed_by, justification) else { continue };
-        if let Some(first) = ranks.insert(rank, row.number) {
-            problems.push(row.problem("rank", format!("rank {rank} is given twice (also on row {first})")));
+        let (Some(rank), Some(item), Some(quantity), Some(needed_by), Some(justification)) =
+            (rank, item, quantity, needed_by, justification)
+        else {
             continue;
-        }
+        };
         if let Some(command) = item_command(state, row, &item, &mut new_items, &mut problems) {
-            commands.push(RowCommand { row: Some(row.number), command, column_for });
+            commands.push(RowCommand {
+                row: Some(row.number),
+                command,
+                column_for,
+            });
         }
-        ranked.push((rank, row.number, NewLine { item: item.code, quantity, needed_by, justification }));
+        ranked.push((
+            rank,
+            row.number,
+            NewLine {
+                item: item.code,
+                quantity,
+                needed_by,
+                justification,
+            },
+        ));
     }
     ranked.sort_by_key(|(rank, _, _)| *rank);
     for (index, (rank, number, _)) in ranked.iter().enumerate() {
@@ -71,23 +127,72 @@ pub(crate) fn parse(text: &str, state: &State, period: Period) -> Result<Parsed,
         return Err(problems);
     }
     let lines = ranked.into_iter().map(|(_, _, line)| line).collect();
-    commands.push(RowCommand { row: None, command: Command::ReplaceLines { period, lines }, column_for });
-    Ok(Parsed { commands, rows: table.rows.len(), notes: Vec::new() })
+    commands.push(RowCommand {
+        row: None,
+        command: Command::ReplaceLines { period, lines },
+        column_for,
+    });
+    Ok(Parsed {
+        commands,
+        rows: table.rows.len(),
+        notes: Vec::new(),
+    })
+}
+
+fn parse_quantity(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("quantity must be at least 1".to_owned()),
+        Ok(quantity) if quantity <= LINE_QUANTITY_MAX => Ok(quantity),
+        _ => Err(format!(
+            "'{text}' is not a whole quantity between 1 and {LINE_QUANTITY_MAX}"
+        )),
+    }
 }
 
 fn parse_item(row: &Row, problems: &mut Vec<ImportProblem>) -> Option<ItemRow> {
-    let code = cell(problems, row, "item_code", ItemCode::parse(row.get("item_code")));
-    let name = cell(problems, row, "item_name", Name::parse(row.get("item_name")));
-    let category = cell(problems, row, "category", Category::parse(row.get("category")));
+    let code = cell(
+        problems,
+        row,
+        "item_code",
+        ItemCode::parse(row.get("item_code")),
+    );
+    let name = cell(
+        problems,
+        row,
+        "item_name",
+        Name::parse(row.get("item_name")),
+    );
+    let category = cell(
+        problems,
+        row,
+        "category",
+        Category::parse(row.get("category")),
+    );
     let lethal = match row.get("lethal") {
         "" => {
             problems.push(row.problem("lethal", "lethal must be true or false"));
             None
         }
-        _ => cell(problems, row, "lethal", boolean(row, "lethal", false).map_err(|p| p.message)),
+        _ => cell(
+            problems,
+            row,
+            "lethal",
+            boolean(row, "lethal", false).map_err(|p| p.message),
+        ),
     };
-    let unit_price = cell(problems, row, "unit_price_usd", Money::parse_positive(row.get("unit_price_usd"), Currency::USD));
-    Some(ItemRow { code: code?, name: name?, category: category?, lethal: lethal?, unit_price: unit_price? })
+    let unit_price = cell(
+        problems,
+        row,
+        "unit_price_usd",
+        Money::parse_positive(row.get("unit_price_usd"), Currency::USD),
+    );
+    Some(ItemRow {
+        code: code?,
+        name: name?,
+        category: category?,
+        lethal: lethal?,
+        unit_price: unit_price?,
+    })
 }
 
 /// Adds an unknown item or reprices a known one; refuses a known item described differently.
@@ -113,13 +218,28 @@ fn item_command(
     };
     let differs = [
         ("item_name", known.name != item.name, known.name.to_string()),
-        ("category", known.category != item.category, known.category.to_string()),
-        ("lethal", known.lethal != item.lethal, known.lethal.to_string()),
+        (
+            "category",
+            known.category != item.category,
+            known.category.to_string(),
+        ),
+        (
+            "lethal",
+            known.lethal != item.lethal,
+            known.lethal.to_string(),
+        ),
     ];
     for (column, different, catalogue) in differs {
         if different {
-            problems.push(row.problem(column, format!("item {} is '{catalogue}' in the catalogue", item.code)));
+            problems.push(row.problem(
+                column,
+                format!("item {} is '{catalogue}' in the catalogue", item.code),
+            ));
         }
     }
-    (known.unit_price != item.unit_price).then(|| Command::PriceItem { code: item.code.clone(), unit_price: item.unit_price, lead_time_days: None })
+    (known.unit_price != item.unit_price).then(|| Command::PriceItem {
+        code: item.code.clone(),
+        unit_price: item.unit_price,
+        lead_time_days: None,
+    })
 }

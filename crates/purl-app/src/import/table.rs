@@ -29,11 +29,22 @@ impl Row {
 }
 
 /// Reads `text` whose header must hold exactly `required` plus any of `optional`.
-pub(crate) fn read(text: &str, required: &[&str], optional: &[&str]) -> Result<Table, Vec<ImportProblem>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
+pub(crate) fn read(
+    text: &str,
+    required: &[&str],
+    optional: &[&str],
+) -> Result<Table, Vec<ImportProblem>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
-        .map_err(|error| vec![ImportProblem::file_level(format!("cannot read the header row: {error}"))])?
+        .map_err(|error| {
+            vec![ImportProblem::file_level(format!(
+                "cannot read the header row: {error}"
+            ))]
+        })?
         .iter()
         .map(|h| h.trim().to_owned())
         .collect();
@@ -43,17 +54,25 @@ pub(crate) fn read(text: &str, required: &[&str], optional: &[&str]) -> Result<T
     for (index, record) in reader.records().enumerate() {
         let number = index + 2;
         if index >= IMPORT_ROWS_MAX {
-            problems.push(ImportProblem::file_level(format!("more than {IMPORT_ROWS_MAX} rows")));
+            problems.push(ImportProblem::file_level(format!(
+                "more than {IMPORT_ROWS_MAX} rows"
+            )));
             break;
         }
         match record {
             Ok(record) => {
-                let cells = header.iter().cloned().zip(record.iter().map(str::to_owned)).collect();
+                let cells = header
+                    .iter()
+                    .cloned()
+                    .zip(record.iter().map(str::to_owned))
+                    .collect();
                 rows.push(Row { number, cells });
             }
             Err(error) => problems.push(ImportProblem {
                 file: None,
-                row: error.position().map(|p| usize::try_from(p.line()).unwrap_or(number)),
+                row: error
+                    .position()
+                    .map(|p| usize::try_from(p.line()).unwrap_or(number)),
                 column: None,
                 message: csv_message(&error),
             }),
@@ -68,7 +87,9 @@ pub(crate) fn read(text: &str, required: &[&str], optional: &[&str]) -> Result<T
 
 fn csv_message(error: &csv::Error) -> String {
     match error.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("the row has {len} cells but the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8".to_owned(),
@@ -76,7 +97,11 @@ fn csv_message(error: &csv::Error) -> String {
     }
 }
 
-fn check_header(header: &[String], required: &[&str], optional: &[&str]) -> Result<(), Vec<ImportProblem>> {
+fn check_header(
+    header: &[String],
+    required: &[&str],
+    optional: &[&str],
+) -> Result<(), Vec<ImportProblem>> {
     let mut problems = Vec::new();
     for (index, name) in header.iter().enumerate() {
         let column = index + 1;
@@ -85,16 +110,27 @@ fn check_header(header: &[String], required: &[&str], optional: &[&str]) -> Resu
                 file: None,
                 row: Some(1),
                 column: Some(name.clone()),
-                message: format!("unknown column '{name}' (column {column}); expected {}", required.join(",")),
+                message: format!(
+                    "unknown column '{name}' (column {column}); expected {}",
+                    required.join(",")
+                ),
             });
         }
         if header[..index].contains(name) {
-            problems.push(ImportProblem::at(1, name, format!("column '{name}' appears twice")));
+            problems.push(ImportProblem::at(
+                1,
+                name,
+                format!("column '{name}' appears twice"),
+            ));
         }
     }
     for name in required {
         if !header.iter().any(|h| h == name) {
-            problems.push(ImportProblem::at(1, name, format!("missing column '{name}'")));
+            problems.push(ImportProblem::at(
+                1,
+                name,
+                format!("missing column '{name}'"),
+            ));
         }
     }
     if problems.is_empty() {

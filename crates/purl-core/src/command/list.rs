@@ -18,7 +18,10 @@ pub(super) fn decide(
         Command::CreateList { period } => {
             context.require(Action::DraftList)?;
             if state.lists.contains_key(period) {
-                return Err(DomainError::AlreadyExists { what: "list", id: period.to_string() });
+                return Err(DomainError::AlreadyExists {
+                    what: "list",
+                    id: period.to_string(),
+                });
             }
             Ok(vec![EventPayload::ListCreated { period: *period }])
         }
@@ -41,17 +44,28 @@ pub(super) fn decide(
         }
         Command::SubmitList { period } | Command::ReturnList { period } => {
             let submit = matches!(command, Command::SubmitList { .. });
-            context.require(if submit { Action::SubmitList } else { Action::DraftList })?;
+            context.require(if submit {
+                Action::SubmitList
+            } else {
+                Action::DraftList
+            })?;
             step_version(state, *period, submit)
         }
-        Command::ApproveList { period, version, party } => approve(state, context, *period, *version, *party),
+        Command::ApproveList {
+            period,
+            version,
+            party,
+        } => approve(state, context, *period, *version, *party),
         Command::ReplaceLines { period, lines } => replace_lines(state, context, *period, lines),
         _ => edit_draft(state, context, command),
     }
 }
 
 fn get_list(state: &State, period: Period) -> Result<&RequirementList, DomainError> {
-    state.lists.get(&period).ok_or_else(|| DomainError::not_found("list", period))
+    state
+        .lists
+        .get(&period)
+        .ok_or_else(|| DomainError::not_found("list", period))
 }
 
 fn draft_of(list: &RequirementList) -> Result<&ListVersion, DomainError> {
@@ -67,16 +81,32 @@ fn draft_of(list: &RequirementList) -> Result<&ListVersion, DomainError> {
     Ok(latest)
 }
 
-fn step_version(state: &State, period: Period, submit: bool) -> Result<Vec<EventPayload>, DomainError> {
+fn step_version(
+    state: &State,
+    period: Period,
+    submit: bool,
+) -> Result<Vec<EventPayload>, DomainError> {
     let list = get_list(state, period)?;
     let latest = list.latest();
-    let (step, action) = if submit { (ListStep::Submit, "submit") } else { (ListStep::Return, "return to draft") };
+    let (step, action) = if submit {
+        (ListStep::Submit, "submit")
+    } else {
+        (ListStep::Return, "return to draft")
+    };
     if latest.status.after(step).is_none() {
         let id = format!("{period} v{}", latest.number);
-        return Err(DomainError::transition("list version", id, latest.status.as_str(), action));
+        return Err(DomainError::transition(
+            "list version",
+            id,
+            latest.status.as_str(),
+            action,
+        ));
     }
     if submit && latest.lines.is_empty() {
-        return Err(DomainError::invalid(format!("list {period} v{} has no lines to submit", latest.number)));
+        return Err(DomainError::invalid(format!(
+            "list {period} v{} has no lines to submit",
+            latest.number
+        )));
     }
     let version = latest.number;
     Ok(vec![if submit {
@@ -102,20 +132,42 @@ fn approve(
     context.require(Action::ApproveList { party })?;
     let list = get_list(state, period)?;
     let id = format!("{period} v{number}");
-    let version = list.get_version(number).ok_or_else(|| DomainError::not_found("list version", &id))?;
+    let version = list
+        .get_version(number)
+        .ok_or_else(|| DomainError::not_found("list version", &id))?;
     if version.status != ListStatus::Submitted {
-        return Err(DomainError::transition("list version", id, version.status.as_str(), "approve"));
+        return Err(DomainError::transition(
+            "list version",
+            id,
+            version.status.as_str(),
+            "approve",
+        ));
     }
     if version.approvals.contains(&party) {
-        return Err(DomainError::invalid(format!("the {} has already approved {id}", party.as_str())));
+        return Err(DomainError::invalid(format!(
+            "the {} has already approved {id}",
+            party.as_str()
+        )));
     }
-    let mut events = vec![EventPayload::ListApprovedBy { period, version: number, party }];
-    let complete = APPROVING_PARTIES.iter().all(|p| *p == party || version.approvals.contains(p));
+    let mut events = vec![EventPayload::ListApprovedBy {
+        period,
+        version: number,
+        party,
+    }];
+    let complete = APPROVING_PARTIES
+        .iter()
+        .all(|p| *p == party || version.approvals.contains(p));
     if complete {
         if let Some(previous) = list.approved() {
-            events.push(EventPayload::ListVersionSuperseded { period, version: previous.number });
+            events.push(EventPayload::ListVersionSuperseded {
+                period,
+                version: previous.number,
+            });
         }
-        events.push(EventPayload::ListVersionApproved { period, version: number });
+        events.push(EventPayload::ListVersionApproved {
+            period,
+            version: number,
+        });
     }
     Ok(events)
 }
@@ -137,7 +189,11 @@ fn line_id(number: u32) -> String {
     format!("L{number:04}")
 }
 
-fn edit_draft(state: &State, context: &Context<'_>, command: &Command) -> Result<Vec<EventPayload>, DomainError> {
+fn edit_draft(
+    state: &State,
+    context: &Context<'_>,
+    command: &Command,
+) -> Result<Vec<EventPayload>, DomainError> {
     context.require(Action::DraftList)?;
     let period = match command {
         Command::AddLine { period, .. }
@@ -150,11 +206,15 @@ fn edit_draft(state: &State, context: &Context<'_>, command: &Command) -> Result
     let draft = draft_of(list)?;
     let version = draft.number;
     let find = |line_id: &str| {
-        draft.line(line_id).ok_or_else(|| DomainError::not_found("line", format!("{period} v{version} {line_id}")))
+        draft
+            .line(line_id)
+            .ok_or_else(|| DomainError::not_found("line", format!("{period} v{version} {line_id}")))
     };
     let rank_in = |rank: u32, count: usize| {
         if rank == 0 || rank as usize > count {
-            return Err(DomainError::invalid(format!("rank {rank} must be between 1 and {count}")));
+            return Err(DomainError::invalid(format!(
+                "rank {rank} must be between 1 and {count}"
+            )));
         }
         Ok(rank)
     };
@@ -162,10 +222,15 @@ fn edit_draft(state: &State, context: &Context<'_>, command: &Command) -> Result
         Command::AddLine { rank, line, .. } => {
             check_new_line(state, line)?;
             if draft.lines.len() >= LIST_LINES_MAX {
-                return Err(DomainError::invalid(format!("a version holds at most {LIST_LINES_MAX} lines")));
+                return Err(DomainError::invalid(format!(
+                    "a version holds at most {LIST_LINES_MAX} lines"
+                )));
             }
             let count = draft.lines.len() + 1;
-            let rank = rank_in(rank.unwrap_or(u32::try_from(count).expect("bounded")), count)?;
+            let rank = rank_in(
+                rank.unwrap_or(u32::try_from(count).expect("bounded")),
+                count,
+            )?;
             let line = Line {
                 id: line_id(list.next_line_number),
                 item: line.item.clone(),
@@ -173,21 +238,41 @@ fn edit_draft(state: &State, context: &Context<'_>, command: &Command) -> Result
                 needed_by: line.needed_by,
                 justification: line.justification.clone(),
             };
-            Ok(vec![EventPayload::LineAdded { period, version, rank, line }])
+            Ok(vec![EventPayload::LineAdded {
+                period,
+                version,
+                rank,
+                line,
+            }])
         }
-        Command::UpdateLine { line_id, quantity, needed_by, justification, .. } => {
+        Command::UpdateLine {
+            line_id,
+            quantity,
+            needed_by,
+            justification,
+            ..
+        } => {
             let mut line = find(line_id)?.clone();
             if let Some(quantity) = quantity {
                 line.quantity = *quantity;
             }
             line.needed_by = needed_by.unwrap_or(line.needed_by);
             line.justification = justification.clone().unwrap_or(line.justification);
-            let as_new = NewLine { item: line.item.clone(), quantity: line.quantity, needed_by: line.needed_by, justification: line.justification.clone() };
+            let as_new = NewLine {
+                item: line.item.clone(),
+                quantity: line.quantity,
+                needed_by: line.needed_by,
+                justification: line.justification.clone(),
+            };
             check_new_line(state, &as_new)?;
             if Some(&line) == draft.line(line_id) {
                 return Ok(Vec::new());
             }
-            Ok(vec![EventPayload::LineUpdated { period, version, line }])
+            Ok(vec![EventPayload::LineUpdated {
+                period,
+                version,
+                line,
+            }])
         }
         Command::MoveLine { line_id, rank, .. } => {
             find(line_id)?;
@@ -195,11 +280,20 @@ fn edit_draft(state: &State, context: &Context<'_>, command: &Command) -> Result
             if draft.rank_of(line_id) == Some(rank) {
                 return Ok(Vec::new());
             }
-            Ok(vec![EventPayload::LineMoved { period, version, line_id: line_id.clone(), rank }])
+            Ok(vec![EventPayload::LineMoved {
+                period,
+                version,
+                line_id: line_id.clone(),
+                rank,
+            }])
         }
         Command::RemoveLine { line_id, .. } => {
             find(line_id)?;
-            Ok(vec![EventPayload::LineRemoved { period, version, line_id: line_id.clone() }])
+            Ok(vec![EventPayload::LineRemoved {
+                period,
+                version,
+                line_id: line_id.clone(),
+            }])
         }
         _ => unreachable!("matched above"),
     }
@@ -215,7 +309,9 @@ fn replace_lines(
 ) -> Result<Vec<EventPayload>, DomainError> {
     context.require(Action::DraftList)?;
     if lines.len() > LIST_LINES_MAX {
-        return Err(DomainError::invalid(format!("a version holds at most {LIST_LINES_MAX} lines")));
+        return Err(DomainError::invalid(format!(
+            "a version holds at most {LIST_LINES_MAX} lines"
+        )));
     }
     for line in lines {
         check_new_line(state, line)?;
@@ -233,23 +329,43 @@ fn replace_lines(
             }
             if latest.status != ListStatus::Draft {
                 if latest.status == ListStatus::Submitted {
-                    return Err(DomainError::transition("list version", format!("{period} v{}", latest.number), "submitted", "replace its lines (return it to draft first)"));
+                    return Err(DomainError::transition(
+                        "list version",
+                        format!("{period} v{}", latest.number),
+                        "submitted",
+                        "replace its lines (return it to draft first)",
+                    ));
                 }
-                events.push(EventPayload::ListVersionDrafted { period, number: latest.number + 1, based_on: Some(latest.number) });
+                events.push(EventPayload::ListVersionDrafted {
+                    period,
+                    number: latest.number + 1,
+                    based_on: Some(latest.number),
+                });
             }
-            let version = if latest.status == ListStatus::Draft { latest.number } else { latest.number + 1 };
+            let version = if latest.status == ListStatus::Draft {
+                latest.number
+            } else {
+                latest.number + 1
+            };
             (latest.lines.clone(), list.next_line_number, version)
         }
     };
     let lines = assign_ids(&current, lines, next_number);
-    events.push(EventPayload::LinesReplaced { period, version, lines });
+    events.push(EventPayload::LinesReplaced {
+        period,
+        version,
+        lines,
+    });
     Ok(events)
 }
 
 fn same_lines(current: &[Line], lines: &[NewLine]) -> bool {
     current.len() == lines.len()
         && current.iter().zip(lines).all(|(a, b)| {
-            a.item == b.item && a.quantity == b.quantity && a.needed_by == b.needed_by && a.justification == b.justification
+            a.item == b.item
+                && a.quantity == b.quantity
+                && a.needed_by == b.needed_by
+                && a.justification == b.justification
         })
 }
 
@@ -259,7 +375,10 @@ fn assign_ids(current: &[Line], lines: &[NewLine], mut next_number: u32) -> Vec<
     lines
         .iter()
         .map(|new| {
-            let reuse = current.iter().enumerate().find(|(index, line)| !used[*index] && line.item == new.item);
+            let reuse = current
+                .iter()
+                .enumerate()
+                .find(|(index, line)| !used[*index] && line.item == new.item);
             let id = match reuse {
                 Some((index, line)) => {
                     used[index] = true;
@@ -270,7 +389,13 @@ fn assign_ids(current: &[Line], lines: &[NewLine], mut next_number: u32) -> Vec<
                     line_id(next_number - 1)
                 }
             };
-            Line { id, item: new.item.clone(), quantity: new.quantity, needed_by: new.needed_by, justification: new.justification.clone() }
+            Line {
+                id,
+                item: new.item.clone(),
+                quantity: new.quantity,
+                needed_by: new.needed_by,
+                justification: new.justification.clone(),
+            }
         })
         .collect()
 }

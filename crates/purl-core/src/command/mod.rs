@@ -47,35 +47,137 @@ pub struct NewPledge {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    AddParticipant { code: ParticipantCode, alpha2: Option<String>, name: Name, membership: Membership, party: Party },
-    AddUser { username: Username, participant: ParticipantCode, name: Name, roles: BTreeSet<Role> },
-    SetUserRoles { username: Username, roles: BTreeSet<Role> },
-    SetUserActive { username: Username, active: bool },
-    AddItem { code: ItemCode, name: Name, category: Category, lethal: bool, unit_price: Money, lead_time_days: u32 },
-    PriceItem { code: ItemCode, unit_price: Money, lead_time_days: Option<u32> },
-    CreateList { period: Period },
-    DraftListVersion { period: Period },
-    AddLine { period: Period, rank: Option<u32>, line: NewLine },
-    UpdateLine { period: Period, line_id: String, quantity: Option<u64>, needed_by: Option<NaiveDate>, justification: Option<Text> },
-    MoveLine { period: Period, line_id: String, rank: u32 },
-    RemoveLine { period: Period, line_id: String },
-    ReplaceLines { period: Period, lines: Vec<NewLine> },
-    SubmitList { period: Period },
-    ReturnList { period: Period },
-    ApproveList { period: Period, version: u32, party: Party },
-    RecordPledge { pledge: NewPledge },
-    CommitPledge { reference: Reference },
-    WithdrawPledge { reference: Reference },
-    SetPledgePublic { reference: Reference, public: bool },
-    SetPledgeAmount { reference: Reference, amount: Money },
-    RecordPayment { pledge: Reference, amount: Money, received_on: NaiveDate, note: Text },
-    RecordRates { rates: Vec<FxRate> },
-    CreatePackage { name: Name },
-    AddPackageLine { number: u32, period: Period, line_id: String, quantity: u64 },
-    AllocateContribution { number: u32, pledge: Reference, amount: Money },
-    SetPackageStatus { number: u32, status: PackageStatus },
-    ShipDelivery { package: u32, line_id: String, quantity: u64, shipped_on: NaiveDate },
-    ReceiveDelivery { id: String, received_on: NaiveDate, quantity: u64 },
+    AddParticipant {
+        code: ParticipantCode,
+        alpha2: Option<String>,
+        name: Name,
+        membership: Membership,
+        party: Party,
+    },
+    AddUser {
+        username: Username,
+        participant: ParticipantCode,
+        name: Name,
+        roles: BTreeSet<Role>,
+    },
+    SetUserRoles {
+        username: Username,
+        roles: BTreeSet<Role>,
+    },
+    SetUserActive {
+        username: Username,
+        active: bool,
+    },
+    AddItem {
+        code: ItemCode,
+        name: Name,
+        category: Category,
+        lethal: bool,
+        unit_price: Money,
+        lead_time_days: u32,
+    },
+    PriceItem {
+        code: ItemCode,
+        unit_price: Money,
+        lead_time_days: Option<u32>,
+    },
+    CreateList {
+        period: Period,
+    },
+    DraftListVersion {
+        period: Period,
+    },
+    AddLine {
+        period: Period,
+        rank: Option<u32>,
+        line: NewLine,
+    },
+    UpdateLine {
+        period: Period,
+        line_id: String,
+        quantity: Option<u64>,
+        needed_by: Option<NaiveDate>,
+        justification: Option<Text>,
+    },
+    MoveLine {
+        period: Period,
+        line_id: String,
+        rank: u32,
+    },
+    RemoveLine {
+        period: Period,
+        line_id: String,
+    },
+    ReplaceLines {
+        period: Period,
+        lines: Vec<NewLine>,
+    },
+    SubmitList {
+        period: Period,
+    },
+    ReturnList {
+        period: Period,
+    },
+    ApproveList {
+        period: Period,
+        version: u32,
+        party: Party,
+    },
+    RecordPledge {
+        pledge: NewPledge,
+    },
+    CommitPledge {
+        reference: Reference,
+    },
+    WithdrawPledge {
+        reference: Reference,
+    },
+    SetPledgePublic {
+        reference: Reference,
+        public: bool,
+    },
+    SetPledgeAmount {
+        reference: Reference,
+        amount: Money,
+    },
+    RecordPayment {
+        pledge: Reference,
+        amount: Money,
+        received_on: NaiveDate,
+        note: Text,
+    },
+    RecordRates {
+        rates: Vec<FxRate>,
+    },
+    CreatePackage {
+        name: Name,
+    },
+    AddPackageLine {
+        number: u32,
+        period: Period,
+        line_id: String,
+        quantity: u64,
+    },
+    AllocateContribution {
+        number: u32,
+        pledge: Reference,
+        amount: Money,
+    },
+    SetPackageStatus {
+        number: u32,
+        status: PackageStatus,
+    },
+    ShipDelivery {
+        package: u32,
+        line_id: String,
+        quantity: u64,
+        shipped_on: NaiveDate,
+    },
+    ReceiveDelivery {
+        id: String,
+        received_on: NaiveDate,
+        quantity: u64,
+    },
 }
 
 /// What `decide` needs beyond the state: who asks, and the date the command is made on.
@@ -99,9 +201,16 @@ impl Command {
     /// The record an update changes, so an expected version can be checked against it.
     pub fn target(&self) -> Option<RecordKey> {
         use Command as C;
-        let key = |kind, id: &dyn ToString| Some(RecordKey { kind, id: id.to_string() });
+        let key = |kind, id: &dyn ToString| {
+            Some(RecordKey {
+                kind,
+                id: id.to_string(),
+            })
+        };
         match self {
-            C::SetUserRoles { username, .. } | C::SetUserActive { username, .. } => key(RecordKind::User, username),
+            C::SetUserRoles { username, .. } | C::SetUserActive { username, .. } => {
+                key(RecordKind::User, username)
+            }
             C::PriceItem { code, .. } => key(RecordKind::Item, code),
             C::DraftListVersion { period }
             | C::AddLine { period, .. }
@@ -180,7 +289,9 @@ pub fn decide(
 
 fn check_version(state: &State, target: &RecordKey, expected: u64) -> Result<(), DomainError> {
     let what = target.kind.as_str();
-    let record = state.record(target).ok_or_else(|| DomainError::not_found(what, &target.id))?;
+    let record = state
+        .record(target)
+        .ok_or_else(|| DomainError::not_found(what, &target.id))?;
     if record.version != expected {
         return Err(DomainError::StaleVersion {
             what,

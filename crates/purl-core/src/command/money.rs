@@ -20,13 +20,27 @@ pub(super) fn decide(
         Command::CommitPledge { reference } | Command::WithdrawPledge { reference } => {
             let pledge = pledge_for_editor(state, context, reference)?;
             let commit = matches!(command, Command::CommitPledge { .. });
-            let step = if commit { PledgeStep::Commit } else { PledgeStep::Withdraw };
+            let step = if commit {
+                PledgeStep::Commit
+            } else {
+                PledgeStep::Withdraw
+            };
             if pledge.status.after(step).is_none() {
                 let action = if commit { "commit" } else { "withdraw" };
-                return Err(DomainError::transition("pledge", reference, pledge.status.as_str(), action));
+                return Err(DomainError::transition(
+                    "pledge",
+                    reference,
+                    pledge.status.as_str(),
+                    action,
+                ));
             }
             if !commit && pledge.paid.is_some_and(|paid| paid.is_positive()) {
-                return Err(DomainError::transition("pledge", reference, "partly or fully paid", "withdraw"));
+                return Err(DomainError::transition(
+                    "pledge",
+                    reference,
+                    "partly or fully paid",
+                    "withdraw",
+                ));
             }
             let (reference, on) = (reference.clone(), context.today);
             Ok(vec![if commit {
@@ -40,7 +54,10 @@ pub(super) fn decide(
             if pledge.public == *public {
                 return Ok(Vec::new());
             }
-            Ok(vec![EventPayload::PledgePublicitySet { reference: reference.clone(), public: *public }])
+            Ok(vec![EventPayload::PledgePublicitySet {
+                reference: reference.clone(),
+                public: *public,
+            }])
         }
         Command::SetPledgeAmount { reference, amount } => {
             let pledge = pledge_for_editor(state, context, reference)?;
@@ -77,17 +94,31 @@ fn pledge_for_editor<'a>(
     context: &Context<'_>,
     reference: &Reference,
 ) -> Result<&'a Pledge, DomainError> {
-    let pledge = state.pledges.get(reference).ok_or_else(|| DomainError::not_found("pledge", reference))?;
+    let pledge = state
+        .pledges
+        .get(reference)
+        .ok_or_else(|| DomainError::not_found("pledge", reference))?;
     context
-        .require(Action::RecordPledge { contributors: pledge.contributors.clone() })
+        .require(Action::RecordPledge {
+            contributors: pledge.contributors.clone(),
+        })
         .map_err(|_| DomainError::not_found("pledge", reference))?;
     Ok(pledge)
 }
 
-fn record_pledge(state: &State, context: &Context<'_>, new: &NewPledge) -> Result<Vec<EventPayload>, DomainError> {
-    context.require(Action::RecordPledge { contributors: new.contributors.clone() })?;
+fn record_pledge(
+    state: &State,
+    context: &Context<'_>,
+    new: &NewPledge,
+) -> Result<Vec<EventPayload>, DomainError> {
+    context.require(Action::RecordPledge {
+        contributors: new.contributors.clone(),
+    })?;
     if state.pledges.contains_key(&new.reference) {
-        return Err(DomainError::AlreadyExists { what: "pledge", id: new.reference.to_string() });
+        return Err(DomainError::AlreadyExists {
+            what: "pledge",
+            id: new.reference.to_string(),
+        });
     }
     check_contributors(state, new)?;
     check_amount(new)?;
@@ -100,7 +131,10 @@ fn record_pledge(state: &State, context: &Context<'_>, new: &NewPledge) -> Resul
         }
     }
     if new.status == PledgeStatus::Withdrawn {
-        return Err(DomainError::invalid(format!("pledge {} cannot be recorded as withdrawn", new.reference)));
+        return Err(DomainError::invalid(format!(
+            "pledge {} cannot be recorded as withdrawn",
+            new.reference
+        )));
     }
     let committed = new.status == PledgeStatus::Committed;
     let pledge = Pledge {
@@ -131,7 +165,10 @@ fn check_contributors(state: &State, new: &NewPledge) -> Result<(), DomainError>
         )));
     }
     for (index, code) in new.contributors.iter().enumerate() {
-        let participant = state.participants.get(code).ok_or_else(|| DomainError::not_found("participant", code))?;
+        let participant = state
+            .participants
+            .get(code)
+            .ok_or_else(|| DomainError::not_found("participant", code))?;
         if participant.party != Party::Contributor {
             return Err(DomainError::invalid(format!(
                 "{code} is the {}, not a contributor",
@@ -139,7 +176,9 @@ fn check_contributors(state: &State, new: &NewPledge) -> Result<(), DomainError>
             )));
         }
         if new.contributors[..index].contains(code) {
-            return Err(DomainError::invalid(format!("contributor {code} is named twice")));
+            return Err(DomainError::invalid(format!(
+                "contributor {code} is named twice"
+            )));
         }
     }
     Ok(())
@@ -148,21 +187,30 @@ fn check_contributors(state: &State, new: &NewPledge) -> Result<(), DomainError>
 fn check_amount(new: &NewPledge) -> Result<(), DomainError> {
     if let Some(amount) = new.amount {
         if !amount.is_positive() {
-            return Err(DomainError::invalid(format!("pledge amount {amount} must be greater than zero")));
+            return Err(DomainError::invalid(format!(
+                "pledge amount {amount} must be greater than zero"
+            )));
         }
     }
     Ok(())
 }
 
 fn check_share(state: &State, new: &NewPledge, joint: &Reference) -> Result<(), DomainError> {
-    let joint_pledge = state.pledges.get(joint).ok_or_else(|| DomainError::not_found("pledge", joint))?;
+    let joint_pledge = state
+        .pledges
+        .get(joint)
+        .ok_or_else(|| DomainError::not_found("pledge", joint))?;
     if joint_pledge.is_share() {
         return Err(DomainError::invalid(format!(
             "pledge {joint} is itself a share of {}; a share must point at the joint pledge",
             joint_pledge.part_of.as_ref().expect("is_share")
         )));
     }
-    if let Some(outsider) = new.contributors.iter().find(|c| !joint_pledge.contributors.contains(c)) {
+    if let Some(outsider) = new
+        .contributors
+        .iter()
+        .find(|c| !joint_pledge.contributors.contains(c))
+    {
         return Err(DomainError::invalid(format!(
             "{outsider} is not one of the contributors of the joint pledge {joint}"
         )));
@@ -170,12 +218,22 @@ fn check_share(state: &State, new: &NewPledge, joint: &Reference) -> Result<(), 
     Ok(())
 }
 
-fn set_amount(pledge: &Pledge, amount: crate::money::Money) -> Result<Vec<EventPayload>, DomainError> {
+fn set_amount(
+    pledge: &Pledge,
+    amount: crate::money::Money,
+) -> Result<Vec<EventPayload>, DomainError> {
     if pledge.status == PledgeStatus::Withdrawn {
-        return Err(DomainError::transition("pledge", &pledge.reference, "withdrawn", "set its amount"));
+        return Err(DomainError::transition(
+            "pledge",
+            &pledge.reference,
+            "withdrawn",
+            "set its amount",
+        ));
     }
     if !amount.is_positive() {
-        return Err(DomainError::invalid(format!("pledge amount {amount} must be greater than zero")));
+        return Err(DomainError::invalid(format!(
+            "pledge amount {amount} must be greater than zero"
+        )));
     }
     if let Some(paid) = pledge.paid {
         if paid.currency() != amount.currency() || paid.minor() > amount.minor() {
@@ -188,25 +246,48 @@ fn set_amount(pledge: &Pledge, amount: crate::money::Money) -> Result<Vec<EventP
     if pledge.amount == Some(amount) {
         return Ok(Vec::new());
     }
-    Ok(vec![EventPayload::PledgeAmountSet { reference: pledge.reference.clone(), amount }])
+    Ok(vec![EventPayload::PledgeAmountSet {
+        reference: pledge.reference.clone(),
+        amount,
+    }])
 }
 
-fn record_payment(state: &State, context: &Context<'_>, command: &Command) -> Result<Vec<EventPayload>, DomainError> {
-    let Command::RecordPayment { pledge: reference, amount, received_on, note } = command else {
+fn record_payment(
+    state: &State,
+    context: &Context<'_>,
+    command: &Command,
+) -> Result<Vec<EventPayload>, DomainError> {
+    let Command::RecordPayment {
+        pledge: reference,
+        amount,
+        received_on,
+        note,
+    } = command
+    else {
         unreachable!("routed by money::decide")
     };
     context.require(Action::RecordPayment)?;
-    let pledge = state.pledges.get(reference).ok_or_else(|| DomainError::not_found("pledge", reference))?;
+    let pledge = state
+        .pledges
+        .get(reference)
+        .ok_or_else(|| DomainError::not_found("pledge", reference))?;
     if let Some(joint) = &pledge.part_of {
         return Err(DomainError::invalid(format!(
             "pledge {reference} is a share of {joint}: record payments against the joint pledge"
         )));
     }
     if pledge.status != PledgeStatus::Committed {
-        return Err(DomainError::transition("pledge", reference, pledge.status.as_str(), "receive a payment (commit it first)"));
+        return Err(DomainError::transition(
+            "pledge",
+            reference,
+            pledge.status.as_str(),
+            "receive a payment (commit it first)",
+        ));
     }
     if !amount.is_positive() {
-        return Err(DomainError::invalid(format!("payment amount {amount} must be greater than zero")));
+        return Err(DomainError::invalid(format!(
+            "payment amount {amount} must be greater than zero"
+        )));
     }
     if let Some(currency) = pledge.currency {
         if currency != amount.currency() {
@@ -235,7 +316,11 @@ fn check_not_overpaid(pledge: &Pledge, amount: crate::money::Money) -> Result<()
         None => Some(amount),
         Some(paid) => paid.checked_add(amount),
     }
-    .ok_or_else(|| DomainError::invalid(format!("payment {amount} does not match earlier payments' currency")))?;
+    .ok_or_else(|| {
+        DomainError::invalid(format!(
+            "payment {amount} does not match earlier payments' currency"
+        ))
+    })?;
     if let Some(total) = pledge.amount {
         if paid_after.minor() > total.minor() {
             return Err(DomainError::invalid(format!(

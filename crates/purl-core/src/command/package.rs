@@ -19,62 +19,127 @@ pub(super) fn decide(
         Command::CreatePackage { name } => {
             context.require(Action::ManagePackages)?;
             let number = state.packages.keys().next_back().map_or(1, |last| last + 1);
-            Ok(vec![EventPayload::PackageCreated { number, name: name.clone(), on: context.today }])
+            Ok(vec![EventPayload::PackageCreated {
+                number,
+                name: name.clone(),
+                on: context.today,
+            }])
         }
-        Command::AddPackageLine { number, period, line_id, quantity } => {
+        Command::AddPackageLine {
+            number,
+            period,
+            line_id,
+            quantity,
+        } => {
             context.require(Action::ManagePackages)?;
             forming_package(state, *number, "take lines")?;
             let line = package_line(state, *period, line_id, *quantity)?;
-            Ok(vec![EventPayload::PackageLineAdded { number: *number, line }])
+            Ok(vec![EventPayload::PackageLineAdded {
+                number: *number,
+                line,
+            }])
         }
-        Command::AllocateContribution { number, pledge, amount } => {
+        Command::AllocateContribution {
+            number,
+            pledge,
+            amount,
+        } => {
             context.require(Action::ManagePackages)?;
             allocate(state, context, *number, pledge, *amount)
         }
-        Command::SetPackageStatus { number, status } => set_status(state, context, *number, *status),
-        Command::ShipDelivery { package, line_id, quantity, shipped_on } => {
+        Command::SetPackageStatus { number, status } => {
+            set_status(state, context, *number, *status)
+        }
+        Command::ShipDelivery {
+            package,
+            line_id,
+            quantity,
+            shipped_on,
+        } => {
             context.require(Action::RecordShipment)?;
             ship(state, context, *package, line_id, *quantity, *shipped_on)
         }
-        Command::ReceiveDelivery { id, received_on, quantity } => {
+        Command::ReceiveDelivery {
+            id,
+            received_on,
+            quantity,
+        } => {
             context.require(Action::ConfirmReceipt)?;
-            let delivery = state.deliveries.get(id).ok_or_else(|| DomainError::not_found("delivery", id))?;
+            let delivery = state
+                .deliveries
+                .get(id)
+                .ok_or_else(|| DomainError::not_found("delivery", id))?;
             if delivery.received_on.is_some() {
-                return Err(DomainError::transition("delivery", id, "received", "confirm receipt again"));
+                return Err(DomainError::transition(
+                    "delivery",
+                    id,
+                    "received",
+                    "confirm receipt again",
+                ));
             }
             if *received_on < delivery.shipped_on {
-                return Err(DomainError::invalid(format!("delivery {id} cannot be received on {received_on}, before it shipped on {}", delivery.shipped_on)));
+                return Err(DomainError::invalid(format!(
+                    "delivery {id} cannot be received on {received_on}, before it shipped on {}",
+                    delivery.shipped_on
+                )));
             }
             if *quantity > delivery.quantity {
-                return Err(DomainError::invalid(format!("delivery {id} shipped {}; {quantity} cannot have been received", delivery.quantity)));
+                return Err(DomainError::invalid(format!(
+                    "delivery {id} shipped {}; {quantity} cannot have been received",
+                    delivery.quantity
+                )));
             }
-            Ok(vec![EventPayload::DeliveryReceived { id: id.clone(), received_on: *received_on, quantity: *quantity }])
+            Ok(vec![EventPayload::DeliveryReceived {
+                id: id.clone(),
+                received_on: *received_on,
+                quantity: *quantity,
+            }])
         }
         _ => unreachable!("command::decide routes only package commands here"),
     }
 }
 
 fn get_package(state: &State, number: u32) -> Result<&Package, DomainError> {
-    state.packages.get(&number).ok_or_else(|| DomainError::not_found("package", number))
+    state
+        .packages
+        .get(&number)
+        .ok_or_else(|| DomainError::not_found("package", number))
 }
 
-fn forming_package<'a>(state: &'a State, number: u32, action: &str) -> Result<&'a Package, DomainError> {
+fn forming_package<'a>(
+    state: &'a State,
+    number: u32,
+    action: &str,
+) -> Result<&'a Package, DomainError> {
     let package = get_package(state, number)?;
     if package.status != PackageStatus::Forming {
-        return Err(DomainError::transition("package", number, package.status.as_str(), action));
+        return Err(DomainError::transition(
+            "package",
+            number,
+            package.status.as_str(),
+            action,
+        ));
     }
     Ok(package)
 }
 
 /// A line of the approved version of `period`, if `quantity` of it is not yet packaged.
-fn package_line(state: &State, period: Period, line_id: &str, quantity: u64) -> Result<PackageLine, DomainError> {
-    let list = state.lists.get(&period).ok_or_else(|| DomainError::not_found("list", period))?;
-    let approved = list
-        .approved()
-        .ok_or_else(|| DomainError::invalid(format!("list {period} has no approved version to package")))?;
-    let line = approved
-        .line(line_id)
-        .ok_or_else(|| DomainError::not_found("line", format!("{period} v{} {line_id}", approved.number)))?;
+fn package_line(
+    state: &State,
+    period: Period,
+    line_id: &str,
+    quantity: u64,
+) -> Result<PackageLine, DomainError> {
+    let list = state
+        .lists
+        .get(&period)
+        .ok_or_else(|| DomainError::not_found("list", period))?;
+    let approved = list.approved().ok_or_else(|| {
+        DomainError::invalid(format!("list {period} has no approved version to package"))
+    })?;
+    let line = approved.line(line_id).ok_or_else(|| {
+        DomainError::not_found("line", format!("{period} v{} {line_id}", approved.number))
+    })?;
     let packaged: u64 = state
         .packages
         .values()
@@ -90,7 +155,10 @@ fn package_line(state: &State, period: Period, line_id: &str, quantity: u64) -> 
             line.quantity
         )));
     }
-    let item = state.items.get(&line.item).ok_or_else(|| DomainError::not_found("item", &line.item))?;
+    let item = state
+        .items
+        .get(&line.item)
+        .ok_or_else(|| DomainError::not_found("item", &line.item))?;
     let value_minor = i64::try_from(quantity)
         .ok()
         .and_then(|q| item.unit_price.minor().checked_mul(q))
@@ -116,22 +184,41 @@ fn allocate(
     amount: Money,
 ) -> Result<Vec<EventPayload>, DomainError> {
     let package = get_package(state, number)?;
-    if !matches!(package.status, PackageStatus::Forming | PackageStatus::Funded) {
-        return Err(DomainError::transition("package", number, package.status.as_str(), "receive contributions"));
+    if !matches!(
+        package.status,
+        PackageStatus::Forming | PackageStatus::Funded
+    ) {
+        return Err(DomainError::transition(
+            "package",
+            number,
+            package.status.as_str(),
+            "receive contributions",
+        ));
     }
-    let pledge = state.pledges.get(reference).ok_or_else(|| DomainError::not_found("pledge", reference))?;
+    let pledge = state
+        .pledges
+        .get(reference)
+        .ok_or_else(|| DomainError::not_found("pledge", reference))?;
     if pledge.is_share() || pledge.status != PledgeStatus::Committed {
         return Err(DomainError::invalid(format!(
             "pledge {reference} must be a committed pledge (not a share) to fund a package"
         )));
     }
     if pledge.currency != Some(amount.currency()) || !amount.is_positive() {
-        return Err(DomainError::invalid(format!("contribution {amount} must be a positive amount in the pledge's currency")));
+        return Err(DomainError::invalid(format!(
+            "contribution {amount} must be a positive amount in the pledge's currency"
+        )));
     }
     if let Some(earmarked) = pledge.earmark.package.filter(|p| *p != number) {
-        return Err(DomainError::invalid(format!("pledge {reference} is earmarked for package {earmarked}")));
+        return Err(DomainError::invalid(format!(
+            "pledge {reference} is earmarked for package {earmarked}"
+        )));
     }
-    if let Some(line) = package.lines.iter().find(|l| !pledge.earmark.allows(&l.category, l.lethal)) {
+    if let Some(line) = package
+        .lines
+        .iter()
+        .find(|l| !pledge.earmark.allows(&l.category, l.lethal))
+    {
         return Err(DomainError::invalid(format!(
             "pledge {reference}'s earmark does not allow line {} ({}, {})",
             line.line_id,
@@ -155,8 +242,15 @@ fn allocate(
         )));
     }
     let conversion = state.fx.to_usd(amount, context.today)?;
-    let contribution = Contribution { pledge: reference.clone(), amount, conversion };
-    Ok(vec![EventPayload::ContributionAllocated { number, contribution }])
+    let contribution = Contribution {
+        pledge: reference.clone(),
+        amount,
+        conversion,
+    };
+    Ok(vec![EventPayload::ContributionAllocated {
+        number,
+        contribution,
+    }])
 }
 
 fn set_status(
@@ -165,14 +259,28 @@ fn set_status(
     number: u32,
     status: PackageStatus,
 ) -> Result<Vec<EventPayload>, DomainError> {
-    let supplier_step = matches!(status, PackageStatus::Contracted | PackageStatus::InDelivery | PackageStatus::Delivered);
-    context.require(if supplier_step { Action::ReportPackageProgress } else { Action::ManagePackages })?;
+    let supplier_step = matches!(
+        status,
+        PackageStatus::Contracted | PackageStatus::InDelivery | PackageStatus::Delivered
+    );
+    context.require(if supplier_step {
+        Action::ReportPackageProgress
+    } else {
+        Action::ManagePackages
+    })?;
     let package = get_package(state, number)?;
     if !package.status.can_move_to(status) {
-        return Err(DomainError::transition("package", number, package.status.as_str(), format!("become {}", status.as_str())));
+        return Err(DomainError::transition(
+            "package",
+            number,
+            package.status.as_str(),
+            format!("become {}", status.as_str()),
+        ));
     }
     match status {
-        PackageStatus::Funded if package.lines.is_empty() || package.funded_usd_minor() < package.value.minor() => {
+        PackageStatus::Funded
+            if package.lines.is_empty() || package.funded_usd_minor() < package.value.minor() =>
+        {
             return Err(DomainError::invalid(format!(
                 "package {number} is worth {} but only {} is allocated to it",
                 package.value,
@@ -182,7 +290,11 @@ fn set_status(
         PackageStatus::Delivered => check_fully_received(state, package)?,
         _ => {}
     }
-    Ok(vec![EventPayload::PackageStatusChanged { number, status, on: context.today }])
+    Ok(vec![EventPayload::PackageStatusChanged {
+        number,
+        status,
+        on: context.today,
+    }])
 }
 
 fn shipped_of(state: &State, package: u32, line_id: &str) -> (u64, u64) {
@@ -190,7 +302,12 @@ fn shipped_of(state: &State, package: u32, line_id: &str) -> (u64, u64) {
         .deliveries
         .values()
         .filter(|d| d.package == package && d.line_id == line_id)
-        .fold((0, 0), |(shipped, received), d| (shipped + d.quantity, received + d.received_quantity.unwrap_or(0)))
+        .fold((0, 0), |(shipped, received), d| {
+            (
+                shipped + d.quantity,
+                received + d.received_quantity.unwrap_or(0),
+            )
+        })
 }
 
 fn check_fully_received(state: &State, package: &Package) -> Result<(), DomainError> {
@@ -206,14 +323,37 @@ fn check_fully_received(state: &State, package: &Package) -> Result<(), DomainEr
     Ok(())
 }
 
-fn ship(state: &State, context: &Context<'_>, number: u32, line_id: &str, quantity: u64, shipped_on: chrono::NaiveDate) -> Result<Vec<EventPayload>, DomainError> {
+fn ship(
+    state: &State,
+    context: &Context<'_>,
+    number: u32,
+    line_id: &str,
+    quantity: u64,
+    shipped_on: chrono::NaiveDate,
+) -> Result<Vec<EventPayload>, DomainError> {
     let package = get_package(state, number)?;
-    if !matches!(package.status, PackageStatus::Contracted | PackageStatus::InDelivery) {
-        return Err(DomainError::transition("package", number, package.status.as_str(), "ship (it must be contracted)"));
+    if !matches!(
+        package.status,
+        PackageStatus::Contracted | PackageStatus::InDelivery
+    ) {
+        return Err(DomainError::transition(
+            "package",
+            number,
+            package.status.as_str(),
+            "ship (it must be contracted)",
+        ));
     }
-    let ordered: u64 = package.lines.iter().filter(|l| l.line_id == line_id).map(|l| l.quantity).sum();
+    let ordered: u64 = package
+        .lines
+        .iter()
+        .filter(|l| l.line_id == line_id)
+        .map(|l| l.quantity)
+        .sum();
     if ordered == 0 {
-        return Err(DomainError::not_found("package line", format!("{number} {line_id}")));
+        return Err(DomainError::not_found(
+            "package line",
+            format!("{number} {line_id}"),
+        ));
     }
     let (shipped, _) = shipped_of(state, number, line_id);
     if quantity == 0 || shipped + quantity > ordered {
@@ -233,7 +373,11 @@ fn ship(state: &State, context: &Context<'_>, number: u32, line_id: &str, quanti
     };
     let mut events = Vec::new();
     if package.status == PackageStatus::Contracted {
-        events.push(EventPayload::PackageStatusChanged { number, status: PackageStatus::InDelivery, on: context.today });
+        events.push(EventPayload::PackageStatusChanged {
+            number,
+            status: PackageStatus::InDelivery,
+            on: context.today,
+        });
     }
     events.push(EventPayload::DeliveryShipped { delivery });
     Ok(events)

@@ -16,10 +16,19 @@ pub(super) fn decide(
     command: &Command,
 ) -> Result<Vec<EventPayload>, DomainError> {
     match command {
-        Command::AddParticipant { code, alpha2, name, membership, party } => {
+        Command::AddParticipant {
+            code,
+            alpha2,
+            name,
+            membership,
+            party,
+        } => {
             context.require(Action::ManageParticipants)?;
             if state.participants.contains_key(code) {
-                return Err(DomainError::AlreadyExists { what: "participant", id: code.to_string() });
+                return Err(DomainError::AlreadyExists {
+                    what: "participant",
+                    id: code.to_string(),
+                });
             }
             let participant = Participant {
                 code: code.clone(),
@@ -31,13 +40,23 @@ pub(super) fn decide(
             };
             Ok(vec![EventPayload::ParticipantAdded { participant }])
         }
-        Command::AddUser { username, participant, name, roles } => {
-            context.require(Action::ManageUsers { participant: participant.clone() })?;
+        Command::AddUser {
+            username,
+            participant,
+            name,
+            roles,
+        } => {
+            context.require(Action::ManageUsers {
+                participant: participant.clone(),
+            })?;
             if !state.participants.contains_key(participant) {
                 return Err(DomainError::not_found("participant", participant));
             }
             if state.users.contains_key(username) {
-                return Err(DomainError::AlreadyExists { what: "user", id: username.to_string() });
+                return Err(DomainError::AlreadyExists {
+                    what: "user",
+                    id: username.to_string(),
+                });
             }
             let user = User {
                 username: username.clone(),
@@ -54,14 +73,20 @@ pub(super) fn decide(
             if &user.roles == roles {
                 return Ok(Vec::new());
             }
-            Ok(vec![EventPayload::UserRolesSet { username: username.clone(), roles: roles.clone() }])
+            Ok(vec![EventPayload::UserRolesSet {
+                username: username.clone(),
+                roles: roles.clone(),
+            }])
         }
         Command::SetUserActive { username, active } => {
             let user = user_for_admin(state, context, username)?;
             if user.active == *active {
                 return Ok(Vec::new());
             }
-            Ok(vec![EventPayload::UserActiveSet { username: username.clone(), active: *active }])
+            Ok(vec![EventPayload::UserActiveSet {
+                username: username.clone(),
+                active: *active,
+            }])
         }
         Command::AddItem { .. } | Command::PriceItem { .. } => decide_item(state, context, command),
         _ => unreachable!("command::decide routes only reference-data commands here"),
@@ -73,9 +98,14 @@ fn user_for_admin<'a>(
     context: &Context<'_>,
     username: &crate::ids::Username,
 ) -> Result<&'a User, DomainError> {
-    let user = state.users.get(username).ok_or_else(|| DomainError::not_found("user", username))?;
+    let user = state
+        .users
+        .get(username)
+        .ok_or_else(|| DomainError::not_found("user", username))?;
     context
-        .require(Action::ManageUsers { participant: user.participant.clone() })
+        .require(Action::ManageUsers {
+            participant: user.participant.clone(),
+        })
         .map_err(|_| DomainError::not_found("user", username))?;
     Ok(user)
 }
@@ -87,9 +117,19 @@ fn decide_item(
 ) -> Result<Vec<EventPayload>, DomainError> {
     context.require(Action::EditCatalogue)?;
     match command {
-        Command::AddItem { code, name, category, lethal, unit_price, lead_time_days } => {
+        Command::AddItem {
+            code,
+            name,
+            category,
+            lethal,
+            unit_price,
+            lead_time_days,
+        } => {
             if state.items.contains_key(code) {
-                return Err(DomainError::AlreadyExists { what: "item", id: code.to_string() });
+                return Err(DomainError::AlreadyExists {
+                    what: "item",
+                    id: code.to_string(),
+                });
             }
             require_usd_price(*unit_price)?;
             let item = CatalogueItem {
@@ -103,14 +143,25 @@ fn decide_item(
             };
             Ok(vec![EventPayload::ItemAdded { item }])
         }
-        Command::PriceItem { code, unit_price, lead_time_days } => {
-            let item = state.items.get(code).ok_or_else(|| DomainError::not_found("item", code))?;
+        Command::PriceItem {
+            code,
+            unit_price,
+            lead_time_days,
+        } => {
+            let item = state
+                .items
+                .get(code)
+                .ok_or_else(|| DomainError::not_found("item", code))?;
             require_usd_price(*unit_price)?;
             let lead_time_days = lead_time_days.unwrap_or(item.lead_time_days);
             if item.unit_price == *unit_price && item.lead_time_days == lead_time_days {
                 return Ok(Vec::new());
             }
-            Ok(vec![EventPayload::ItemPriced { code: code.clone(), unit_price: *unit_price, lead_time_days }])
+            Ok(vec![EventPayload::ItemPriced {
+                code: code.clone(),
+                unit_price: *unit_price,
+                lead_time_days,
+            }])
         }
         _ => unreachable!("only item commands reach here"),
     }

@@ -1,0 +1,8 @@
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+//! Black-box tests of the `purl` binary on real SQLite files.
+
+mod crash;
+mod imports;
+mod ledger;
+mod support;
+mod usage;

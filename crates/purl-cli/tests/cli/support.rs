@@ -1,0 +1,115 @@
+//! Running `purl` against a temporary installation.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use purl_store::Store;
+use purl_store_sqlite::SqliteStore;
+
+pub struct Installation {
+    pub folder: tempfile::TempDir,
+}
+
+impl Installation {
+    /// A fresh, empty installation (`purl init`).
+    pub fn new() -> Self {
+        let installation = Self {
+            folder: tempfile::tempdir().unwrap(),
+        };
+        installation.ok(&["init"]);
+        installation
+    }
+
+    /// A fresh installation with the demo data set.
+    pub fn demo() -> Self {
+        let installation = Self {
+            folder: tempfile::tempdir().unwrap(),
+        };
+        installation.ok(&["demo"]);
+        installation
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.folder.path().join("data")
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.data_dir().join("purl.sqlite")
+    }
+
+    pub fn command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("purl"));
+        command
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .env_remove("PURL_DATABASE_URL")
+            .env_remove("RUST_LOG");
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// Runs and expects success; returns standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "purl {args:?} failed:\n{}{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    }
+
+    /// Runs and expects failure; returns standard output and error together.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            !output.status.success(),
+            "purl {args:?} succeeded but should fail:\n{}",
+            text(&output.stdout)
+        );
+        format!("{}{}", text(&output.stdout), text(&output.stderr))
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    pub fn write_file(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.folder.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    pub async fn store(&self) -> SqliteStore {
+        SqliteStore::open(&self.database()).await.unwrap()
+    }
+
+    /// Everything stored: the ledger head and every read-side record.
+    pub async fn snapshot(&self) -> (u64, Vec<(String, String, u64, String)>) {
+        let store = self.store().await;
+        let head = store.head().await.unwrap();
+        let records = store
+            .records()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.kind.as_str().to_owned(), r.id, r.version, r.body))
+            .collect();
+        store.close().await;
+        (head, records)
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn path(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
