@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod error;
 pub mod import;
+pub mod ledger;
 pub mod verify;
 
 use std::collections::BTreeSet;
@@ -12,6 +13,7 @@ use std::collections::BTreeSet;
 use purl_core::command::{decide, Command, Context};
 use purl_core::error::DomainError;
 use purl_core::event::{leaf_hash, Event};
+use purl_core::merkle::{self, Hash};
 use purl_core::state::{RecordKey, State};
 use purl_core::user::Actor;
 use purl_store::{Commit, IdempotentResult, Store, StoreError, StoredEvent};
@@ -122,8 +124,15 @@ impl<S: Store> App<S> {
             }
             let state = self.load_state().await?;
             let head = state.head;
-            let (commit, written) =
+            let frontier = self.frontier(head).await?;
+            let (mut commit, written) =
                 self.prepare(state, actor, &commands, &options, &request_hash)?;
+            let leaves: Vec<Hash> = commit
+                .events
+                .iter()
+                .map(|e| to_hash(&e.leaf_hash))
+                .collect();
+            commit.nodes = merkle::append_nodes(head, &leaves, &|id| frontier[&id]);
             if commit.events.is_empty() && commit.idempotency.is_none() {
                 return Ok(written);
             }
@@ -206,6 +215,7 @@ impl<S: Store> App<S> {
                 events: stored,
                 records,
                 idempotency,
+                nodes: Vec::new(),
             },
             written,
         ))
@@ -226,6 +236,10 @@ impl<S: Store> App<S> {
             leaf_hash: hash.to_vec(),
         }
     }
+}
+
+fn to_hash(bytes: &[u8]) -> Hash {
+    Hash::try_from(bytes).expect("leaf hashes are SHA-256 digests")
 }
 
 fn replay(first: &IdempotentResult, request_hash: &str) -> Result<Written, BatchError> {

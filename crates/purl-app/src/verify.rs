@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use purl_core::checkpoint::VerifierKey;
 use purl_core::event::{leaf_hash, Event};
+use purl_core::merkle::{self, hash_children, Hash, NodeId};
 use purl_core::state::State;
 use purl_store::{Store, StoredEvent};
 use serde::Serialize;
@@ -18,6 +20,8 @@ pub struct VerifyReport {
     pub events: u64,
     pub event_bytes: u64,
     pub records: u64,
+    pub tree_nodes: u64,
+    pub checkpoints: u64,
     /// Every problem found, each naming the event (by sequence number) or record it is in.
     pub problems: Vec<String>,
 }
@@ -39,6 +43,7 @@ pub async fn verify<S: Store>(
     let mut state = State::default();
     let mut replayable = true;
     let mut expected_seq = 1u64;
+    let mut leaves: Vec<Hash> = Vec::new();
     let mut after = 0u64;
     loop {
         let page = store.events(after, VERIFY_PAGE_EVENTS).await?;
@@ -55,6 +60,7 @@ pub async fn verify<S: Store>(
             expected_seq = stored.seq + 1;
             report.events += 1;
             report.event_bytes += stored.bytes.len() as u64;
+            leaves.push(leaf_hash(&stored.bytes, &stored.salt));
             match check_event(stored) {
                 Ok(event) if replayable => {
                     if let Err(error) = state.apply(&event) {
@@ -79,6 +85,9 @@ pub async fn verify<S: Store>(
             report.events
         ));
     }
+    let levels = tree_levels(leaves);
+    compare_tree(store, &levels, &mut report).await?;
+    check_checkpoints(store, &levels, &mut report).await?;
     if replayable {
         compare_records(store, &state, &mut report).await?;
     } else {
@@ -162,6 +171,119 @@ async fn compare_records<S: Store>(
         report
             .problems
             .push(format!("record {} {}: no event created it", key.0, key.1));
+    }
+    Ok(())
+}
+
+/// Every level of the tree recomputed from the leaves: level 0 the leaves, level k the complete
+/// subtrees of 2^k leaves.
+fn tree_levels(leaves: Vec<Hash>) -> Vec<Vec<Hash>> {
+    let mut levels = vec![leaves];
+    while let Some(below) = levels.last().filter(|level| level.len() >= 2) {
+        let above = below
+            .chunks_exact(2)
+            .map(|pair| hash_children(&pair[0], &pair[1]))
+            .collect();
+        levels.push(above);
+    }
+    levels
+}
+
+fn describe_node(id: NodeId) -> String {
+    if id.level == 0 {
+        return format!(
+            "event {}: its leaf differs from leaf {} of the stored Merkle tree",
+            id.index + 1,
+            id.index
+        );
+    }
+    let first = (id.index << id.level) + 1;
+    let last = (id.index + 1) << id.level;
+    format!(
+        "the stored Merkle tree node over events {first}-{last} (level {}) differs from the events",
+        id.level
+    )
+}
+
+/// Compares every stored tree node with the tree recomputed from the events.
+async fn compare_tree<S: Store>(
+    store: &S,
+    levels: &[Vec<Hash>],
+    report: &mut VerifyReport,
+) -> Result<(), AppError> {
+    let mut after = None;
+    let mut seen = 0u64;
+    loop {
+        let page = store.tree_nodes_page(after, VERIFY_PAGE_EVENTS * 2).await?;
+        let Some(&(last, _)) = page.last() else { break };
+        after = Some(last);
+        for (id, hash) in page {
+            seen += 1;
+            let expected = levels
+                .get(id.level as usize)
+                .and_then(|level| level.get(usize::try_from(id.index).ok()?));
+            match expected {
+                Some(expected) if *expected == hash => {}
+                Some(_) => report.problems.push(describe_node(id)),
+                None => report.problems.push(format!(
+                    "the stored Merkle tree has a node (level {}, index {}) that no event made",
+                    id.level, id.index
+                )),
+            }
+        }
+    }
+    let expected: u64 = levels.iter().map(|level| level.len() as u64).sum();
+    if seen != expected && levels.first().is_some_and(|leaves| !leaves.is_empty()) {
+        report.problems.push(format!(
+            "the stored Merkle tree has {seen} nodes; the events make {expected}"
+        ));
+    }
+    report.tree_nodes = seen;
+    Ok(())
+}
+
+/// Checks every stored checkpoint: its signature, and its root against the recomputed tree.
+async fn check_checkpoints<S: Store>(
+    store: &S,
+    levels: &[Vec<Hash>],
+    report: &mut VerifyReport,
+) -> Result<(), AppError> {
+    let checkpoints = store.checkpoints().await?;
+    report.checkpoints = checkpoints.len() as u64;
+    if checkpoints.is_empty() {
+        return Ok(());
+    }
+    let key = match store.setting(crate::ledger::VERIFIER_KEY_SETTING).await? {
+        Some(text) => VerifierKey::parse(&text).map_err(|e| e.to_string()),
+        None => Err("no verifier key is recorded".to_owned()),
+    };
+    let leaves = levels.first().map_or(0, Vec::len) as u64;
+    for checkpoint in checkpoints {
+        let size = checkpoint.size;
+        match &key {
+            Err(reason) => report.problems.push(format!(
+                "checkpoint {size}: signature not checked: {reason}"
+            )),
+            Ok(key) => match key.open(&checkpoint.note) {
+                Ok(signed) if signed.size == size && signed.root == checkpoint.root => {}
+                Ok(_) => report.problems.push(format!(
+                    "checkpoint {size}: the stored size or root differs from the signed note"
+                )),
+                Err(error) => report.problems.push(format!("checkpoint {size}: {error}")),
+            },
+        }
+        if size > leaves {
+            report.problems.push(format!(
+                "checkpoint {size}: the ledger has only {leaves} events"
+            ));
+            continue;
+        }
+        let root = merkle::root(size, &|id| {
+            levels[id.level as usize][usize::try_from(id.index).expect("in memory")]
+        });
+        if root != checkpoint.root {
+            report.problems.push(format!("checkpoint {size}: its signed root is not the root of the first {size} events as stored now"));
+        }
     }
     Ok(())
 }

@@ -48,9 +48,15 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a new installation: the database and the reference participants.
-    #[command(after_help = "Example:\n  purl --data-dir /srv/purl init")]
-    Init,
+    /// Create a new installation: the database, the reference participants and the checkpoint signing key.
+    #[command(
+        after_help = "Example:\n  purl --data-dir /srv/purl init --origin purl.nato.example/ledger"
+    )]
+    Init {
+        /// The ledger's name in its checkpoints (C2SP origin); default: purl-ledger/<random id>.
+        #[arg(long)]
+        origin: Option<String>,
+    },
     /// Load a realistic demo data set into a new installation (creating it if needed).
     #[command(after_help = "Example:\n  purl demo && purl report overview")]
     Demo,
@@ -92,6 +98,127 @@ pub enum Command {
     /// Reports computed from the ledger.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// The key that signs checkpoints.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Signed checkpoints of the ledger's Merkle tree.
+    #[command(subcommand)]
+    Checkpoint(CheckpointCommand),
+    /// Inclusion and consistency proofs.
+    #[command(subcommand)]
+    Proof(ProofCommand),
+    /// Evidence bundles: a participant's own records with proofs, for its auditors.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// Offline checks for auditors: need only the public key and files, no database, no network.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Print the checkpoint verifier key (give it to auditors).
+    #[command(after_help = "Example:\n  purl key show-public > purl-ledger.pub")]
+    ShowPublic,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckpointCommand {
+    /// Sign a checkpoint of the whole ledger now (writes also sign one every 1000 events or 5 minutes).
+    #[command(after_help = "Example:\n  purl checkpoint create")]
+    Create,
+    /// List the signed checkpoints.
+    #[command(after_help = "Example:\n  purl checkpoint list")]
+    List,
+    /// Print a checkpoint note (default: the latest), or write it to a file.
+    #[command(after_help = "Example:\n  purl checkpoint show --output checkpoint-152.txt")]
+    Show {
+        /// Tree size of the checkpoint.
+        #[arg(long)]
+        size: Option<u64>,
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProofCommand {
+    /// Prove that event SEQ is in the tree of SIZE events (default: the latest checkpoint).
+    #[command(after_help = "Example:\n  purl proof inclusion --seq 42 --output proof-42.json")]
+    Inclusion {
+        #[arg(long)]
+        seq: u64,
+        #[arg(long)]
+        size: Option<u64>,
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Prove that the tree of --to events extends the tree of --from events.
+    #[command(
+        after_help = "Example:\n  purl proof consistency --from 152 --to 160 --output consistency.json"
+    )]
+    Consistency {
+        #[arg(long)]
+        from: u64,
+        #[arg(long)]
+        to: Option<u64>,
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Export a participant's own events with their salts and inclusion proofs in a checkpoint.
+    #[command(
+        after_help = "Example:\n  purl evidence export --participant NLD --output nld-evidence.json"
+    )]
+    Export {
+        #[arg(long)]
+        participant: String,
+        /// Tree size of the checkpoint (default: the latest).
+        #[arg(long)]
+        size: Option<u64>,
+        #[arg(long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check a checkpoint's signature.
+    #[command(
+        after_help = "Example:\n  purl audit checkpoint --key purl-ledger.pub checkpoint-152.txt"
+    )]
+    Checkpoint {
+        /// The verifier key, or a file holding it.
+        #[arg(long)]
+        key: String,
+        checkpoint: PathBuf,
+    },
+    /// Check every record of an evidence bundle is in its signed checkpoint.
+    #[command(
+        after_help = "Example:\n  purl audit evidence --key purl-ledger.pub nld-evidence.json"
+    )]
+    Evidence {
+        #[arg(long)]
+        key: String,
+        bundle: PathBuf,
+    },
+    /// Check that a newer checkpoint extends an older one.
+    #[command(
+        after_help = "Example:\n  purl audit consistency --key purl-ledger.pub --old checkpoint-152.txt --new checkpoint-160.txt --proof consistency.json"
+    )]
+    Consistency {
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        old: PathBuf,
+        #[arg(long)]
+        new: PathBuf,
+        #[arg(long)]
+        proof: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -51,11 +51,20 @@ pub async fn load(cli: &Cli) -> anyhow::Result<()> {
     let app = if install::exists(cli)? {
         install::open_with(cli, clock()).await?
     } else {
-        install::init(cli, clock()).await?
+        install::init(cli, clock(), None).await?
     };
     let state = app.load_state().await.map_err(crate::run::explain)?;
+    let demo_user = Username::parse("nato.cell").expect("a valid user name");
+    if state.users.contains_key(&demo_user) && state.pledges.contains_key(&reference("NLD-2025-08"))
+    {
+        println!(
+            "ok: the demo is already loaded ({} ledger entries); nothing changed",
+            state.head
+        );
+        return Ok(());
+    }
     if !state.pledges.is_empty() || !state.users.is_empty() {
-        bail!("the installation already holds data; the demo loads only into a new one (try another --data-dir)");
+        bail!("the installation already holds other data; the demo loads only into a new one (try another --data-dir)");
     }
     let bar = indicatif::ProgressBar::new(5).with_message("loading the demo");
     execute(&app, participants_and_users())
@@ -113,6 +122,9 @@ pub async fn load(cli: &Cli) -> anyhow::Result<()> {
         .await
         .context("while recording deliveries")?;
     bar.finish_and_clear();
+    app.sign_checkpoint(&install::signer(cli)?)
+        .await
+        .map_err(crate::run::explain)?;
     let head = purl_store::Store::head(app.store()).await?;
     println!("ok: demo loaded, {head} ledger entries");
     println!("try: purl report overview | purl pledge list | purl list show 2025-12 | purl list diff 2025-12 1 2 | purl package show 1 | purl verify");

@@ -3,6 +3,7 @@
 mod cli;
 mod demo;
 mod install;
+mod ledger;
 mod output;
 mod parse;
 mod read;

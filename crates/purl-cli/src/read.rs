@@ -41,8 +41,8 @@ pub async fn verify(app: &Store, format: Format) -> anyhow::Result<ExitCode> {
         output::json(&json!({"ok": report.is_ok(), "report": report}))?;
     } else if report.is_ok() {
         println!(
-            "ok: {} events ({} bytes) verified: every hash, every column, and {} read-side records rebuilt from the events",
-            report.events, report.event_bytes, report.records
+            "ok: {} events ({} bytes) verified: every hash and column, the Merkle tree ({} nodes), {} signed checkpoint(s), and {} read-side records rebuilt from the events",
+            report.events, report.event_bytes, report.tree_nodes, report.checkpoints, report.records
         );
     } else {
         println!(

@@ -18,12 +18,12 @@ use crate::cli::{
     CatalogueCommand, Cli, Command, DeliveryCommand, FxCommand, ImportCommand, ListCommand,
     PackageCommand, ParticipantCommand, PaymentCommand, PledgeCommand, PledgeFields, UserCommand,
 };
-use crate::{demo, install, output, parse, read};
+use crate::{demo, install, ledger, output, parse, read};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Init => {
-            install::init(&cli, Box::new(purl_app::SystemClock)).await?;
+        Command::Init { origin } => {
+            install::init(&cli, Box::new(purl_app::SystemClock), origin.as_deref()).await?;
             println!("ok: new installation with the reference participants (32 Allies, partners, UKR, NATO)");
             println!("next: `purl demo` for demo data, or `purl import ...` for your own");
             return Ok(ExitCode::SUCCESS);
@@ -32,11 +32,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo::load(&cli).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Audit(audit) => return ledger::audit(audit, cli.format),
         _ => {}
     }
     let app = install::open(&cli).await?;
     match &cli.command {
-        Command::Init | Command::Demo => unreachable!("handled above"),
+        Command::Init { .. } | Command::Demo | Command::Audit(_) => unreachable!("handled above"),
+        Command::Key(crate::cli::KeyCommand::ShowPublic) => {
+            ledger::key_show_public(&app, &cli).await?
+        }
+        Command::Checkpoint(command) => ledger::checkpoint(&app, &cli, command).await?,
+        Command::Proof(command) => ledger::proof(&app, command).await?,
+        Command::Evidence(command) => ledger::evidence(&app, command).await?,
         Command::Verify => return read::verify(&app, cli.format).await,
         Command::Participant(ParticipantCommand::List) => {
             read::participants(&app, cli.format).await?
@@ -78,11 +85,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(crate::cli::ReportCommand::Overview { as_of }) => {
             read::overview(&app, cli.format, as_of.as_deref()).await?
         }
-        Command::Import(import) => run_import(&app, &cli, import).await?,
+        Command::Import(import) => {
+            run_import(&app, &cli, import).await?;
+            ledger::after_write(&app, &cli).await?;
+        }
         _ => {
             let state = app.load_state().await?;
             let command = to_command(&cli.command, &state)?;
             write(&app, &cli, command).await?;
+            ledger::after_write(&app, &cli).await?;
         }
     }
     Ok(ExitCode::SUCCESS)

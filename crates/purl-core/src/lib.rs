@@ -2,13 +2,16 @@
 //! events, and reports, as pure functions. No I/O, no clock, no randomness: callers pass them in.
 
 pub mod catalogue;
+pub mod checkpoint;
 pub mod command;
 pub mod error;
 pub mod event;
+pub mod evidence;
 pub mod fx;
 pub mod ids;
 pub mod limits;
 pub mod list;
+pub mod merkle;
 pub mod money;
 pub mod package;
 pub mod participant;

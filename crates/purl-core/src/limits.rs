@@ -20,3 +20,8 @@ pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 200;
 pub const REFERENCE_CHARS_MAX: usize = 64;
 
 const _: () = assert!(AMOUNT_MINOR_MAX < i64::MAX / 2);
+
+/// A checkpoint is signed once this many events are unsigned, ...
+pub const CHECKPOINT_EVENTS_MAX: u64 = 1_000;
+/// ... or once the newest event is this old and not yet in a checkpoint.
+pub const CHECKPOINT_INTERVAL_S: i64 = 300;

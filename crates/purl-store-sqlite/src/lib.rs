@@ -7,8 +7,11 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use purl_core::merkle::{Hash, NodeId};
 use purl_core::state::RecordKind;
-use purl_store::{Commit, IdempotentResult, Store, StoreError, StoredEvent, StoredRecord};
+use purl_store::{
+    Commit, IdempotentResult, Store, StoreError, StoredCheckpoint, StoredEvent, StoredRecord,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
@@ -166,6 +169,15 @@ impl Store for SqliteStore {
             .await
             .map_err(other)?;
         }
+        for (id, hash) in &commit.nodes {
+            sqlx::query("INSERT INTO tree_nodes (level, idx, hash) VALUES (?, ?, ?)")
+                .bind(i64::from(id.level))
+                .bind(to_i64(id.index)?)
+                .bind(hash.as_slice())
+                .execute(&mut *transaction)
+                .await
+                .map_err(other)?;
+        }
         if let Some(result) = &commit.idempotency {
             sqlx::query(
                 "INSERT INTO idempotency (key, request_hash, response, at_us) VALUES (?, ?, ?, ?)",
@@ -212,6 +224,146 @@ impl Store for SqliteStore {
         .map_err(other)?;
         Ok(row.map(IdempotentResult::from))
     }
+
+    async fn tree_nodes(&self, ids: &[NodeId]) -> Result<Vec<(NodeId, Hash)>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row: Option<(Vec<u8>,)> =
+                sqlx::query_as("SELECT hash FROM tree_nodes WHERE level = ? AND idx = ?")
+                    .bind(i64::from(id.level))
+                    .bind(to_i64(id.index)?)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(other)?;
+            if let Some((hash,)) = row {
+                found.push((*id, to_hash(hash, "a tree node hash")?));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn tree_nodes_page(
+        &self,
+        after: Option<NodeId>,
+        limit: u32,
+    ) -> Result<Vec<(NodeId, Hash)>, StoreError> {
+        let (level, index) = after.map_or((-1, -1), |id| {
+            (
+                i64::from(id.level),
+                i64::try_from(id.index).unwrap_or(i64::MAX),
+            )
+        });
+        let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT level, idx, hash FROM tree_nodes WHERE (level, idx) > (?, ?) ORDER BY level, idx LIMIT ?",
+        )
+        .bind(level)
+        .bind(index)
+        .bind(limit.min(EVENTS_PAGE_MAX * 2))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        rows.into_iter()
+            .map(|(level, index, hash)| to_node(level, index, hash))
+            .collect()
+    }
+
+    async fn leaf_hashes(&self, after: u64, limit: u32) -> Result<Vec<(u64, Hash)>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, leaf_hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
+                .bind(to_i64(after)?)
+                .bind(limit.min(EVENTS_PAGE_MAX * 10))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(other)?;
+        rows.into_iter()
+            .map(|(seq, hash)| {
+                let seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt {
+                    detail: format!("event {seq} is negative"),
+                })?;
+                Ok((
+                    seq,
+                    to_hash(hash, &format!("the leaf hash of event {seq}"))?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO checkpoints (size, root, note, at_us) VALUES (?, ?, ?, ?)")
+            .bind(to_i64(checkpoint.size)?)
+            .bind(checkpoint.root.as_slice())
+            .bind(&checkpoint.note)
+            .bind(checkpoint.at_us)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>, String, i64)> =
+            sqlx::query_as("SELECT size, root, note, at_us FROM checkpoints ORDER BY size")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(other)?;
+        rows.into_iter()
+            .map(|(size, root, note, at_us)| {
+                let size = u64::try_from(size).map_err(|_| StoreError::Corrupt {
+                    detail: format!("checkpoint size {size}"),
+                })?;
+                Ok(StoredCheckpoint {
+                    size,
+                    root: to_hash(root, "a checkpoint root")?,
+                    note,
+                    at_us,
+                })
+            })
+            .collect()
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        if let Some(existing) = self.setting(key).await? {
+            return if existing == value {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict {
+                    what: "setting already set",
+                })
+            };
+        }
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?)")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(())
+    }
+}
+
+fn to_hash(bytes: Vec<u8>, what: &str) -> Result<Hash, StoreError> {
+    Hash::try_from(bytes).map_err(|_| StoreError::Corrupt {
+        detail: format!("{what} is not 32 bytes"),
+    })
+}
+
+fn to_node(level: i64, index: i64, hash: Vec<u8>) -> Result<(NodeId, Hash), StoreError> {
+    let corrupt = || StoreError::Corrupt {
+        detail: format!("tree node ({level}, {index}) has a negative position"),
+    };
+    let id = NodeId {
+        level: u32::try_from(level).map_err(|_| corrupt())?,
+        index: u64::try_from(index).map_err(|_| corrupt())?,
+    };
+    Ok((id, to_hash(hash, "a tree node hash")?))
 }
 
 fn to_i64(value: u64) -> Result<i64, StoreError> {

@@ -51,6 +51,36 @@ async fn the_event_table_refuses_update_and_delete() {
 }
 
 #[tokio::test]
+async fn tree_nodes_and_checkpoints_refuse_update_and_delete() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = SqliteStore::create(&folder.path().join("ledger.sqlite"))
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO tree_nodes (level, idx, hash) VALUES (0, 0, zeroblob(32))")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO checkpoints (size, root, note, at_us) VALUES (1, zeroblob(32), 'n', 0)",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    for statement in [
+        "UPDATE tree_nodes SET hash = randomblob(32)",
+        "DELETE FROM tree_nodes",
+        "UPDATE checkpoints SET note = 'forged'",
+        "DELETE FROM checkpoints",
+    ] {
+        let refused = sqlx::query(statement).execute(store.pool()).await;
+        assert!(
+            refused.unwrap_err().to_string().contains("append-only"),
+            "{statement}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn opening_a_missing_file_does_not_create_it() {
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("missing.sqlite");

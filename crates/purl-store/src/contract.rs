@@ -4,7 +4,9 @@ use std::future::Future;
 
 use purl_core::state::{Record, RecordKey, RecordKind};
 
-use crate::{Commit, IdempotentResult, Store, StoreError, StoredEvent};
+use purl_core::merkle::NodeId;
+
+use crate::{Commit, IdempotentResult, Store, StoreError, StoredCheckpoint, StoredEvent};
 
 fn event(seq: u64) -> StoredEvent {
     StoredEvent {
@@ -41,6 +43,8 @@ where
     a_commit_on_a_stale_head_is_a_conflict_and_writes_nothing(fresh().await).await;
     an_idempotency_key_is_kept_and_cannot_be_taken_twice(fresh().await).await;
     events_are_read_in_pages_in_order(fresh().await).await;
+    tree_nodes_are_kept_with_their_events(fresh().await).await;
+    checkpoints_and_settings_are_kept_once(fresh().await).await;
 }
 
 async fn an_empty_store_has_head_zero_and_nothing_in_it<S: Store>(store: S) {
@@ -55,12 +59,14 @@ async fn a_commit_appends_events_and_records_together<S: Store>(store: S) {
         events: vec![event(1), event(2)],
         records: vec![record("A", 1)],
         idempotency: None,
+        nodes: Vec::new(),
     };
     store.commit(0, commit).await.expect("first commit");
     let update = Commit {
         events: vec![event(3)],
         records: vec![record("A", 2), record("B", 1)],
         idempotency: None,
+        nodes: Vec::new(),
     };
     store.commit(2, update).await.expect("second commit");
     assert_eq!(store.head().await.expect("head"), 3);
@@ -91,6 +97,7 @@ async fn a_commit_on_a_stale_head_is_a_conflict_and_writes_nothing<S: Store>(sto
         events: vec![event(1)],
         records: vec![record("X", 1)],
         idempotency: None,
+        nodes: Vec::new(),
     };
     let error = store.commit(0, stale).await.expect_err("stale head");
     assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
@@ -109,6 +116,7 @@ async fn an_idempotency_key_is_kept_and_cannot_be_taken_twice<S: Store>(store: S
         events: vec![event(1)],
         records: vec![],
         idempotency: Some(result.clone()),
+        nodes: Vec::new(),
     };
     store.commit(0, first).await.expect("first");
     assert_eq!(
@@ -119,6 +127,7 @@ async fn an_idempotency_key_is_kept_and_cannot_be_taken_twice<S: Store>(store: S
         events: vec![event(2)],
         records: vec![record("Y", 1)],
         idempotency: Some(result),
+        nodes: Vec::new(),
     };
     let error = store.commit(1, again).await.expect_err("key taken");
     assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
@@ -154,4 +163,76 @@ async fn events_are_read_in_pages_in_order<S: Store>(store: S) {
         read.extend(page);
     }
     assert_eq!(read, events);
+}
+
+async fn tree_nodes_are_kept_with_their_events<S: Store>(store: S) {
+    let leaf = |n: u8| [n; 32];
+    let nodes = vec![
+        (NodeId { level: 0, index: 0 }, leaf(1)),
+        (NodeId { level: 0, index: 1 }, leaf(2)),
+        (NodeId { level: 1, index: 0 }, leaf(3)),
+    ];
+    let commit = Commit {
+        events: vec![event(1), event(2)],
+        nodes: nodes.clone(),
+        ..Commit::default()
+    };
+    store.commit(0, commit).await.expect("commit");
+    let ids: Vec<NodeId> = nodes
+        .iter()
+        .map(|(id, _)| *id)
+        .chain([NodeId { level: 5, index: 0 }])
+        .collect();
+    let mut found = store.tree_nodes(&ids).await.expect("nodes");
+    found.sort();
+    assert_eq!(found, nodes, "a missing node is simply absent");
+    let page = store
+        .tree_nodes_page(Some(NodeId { level: 0, index: 0 }), 10)
+        .await
+        .expect("page");
+    assert_eq!(page, nodes[1..].to_vec());
+    let stale = Commit {
+        events: vec![event(1)],
+        nodes: vec![(NodeId { level: 0, index: 0 }, leaf(9))],
+        ..Commit::default()
+    };
+    assert!(store.commit(0, stale).await.is_err());
+    let mut found = store.tree_nodes(&ids).await.expect("nodes");
+    found.sort();
+    assert_eq!(found, nodes, "a failed commit writes no node");
+    let leaves = store.leaf_hashes(1, 10).await.expect("leaves");
+    assert_eq!(leaves, vec![(2, [7; 32])]);
+}
+
+async fn checkpoints_and_settings_are_kept_once<S: Store>(store: S) {
+    let checkpoint = |size: u64| StoredCheckpoint {
+        size,
+        root: [u8::try_from(size).expect("small"); 32],
+        note: format!("note {size}"),
+        at_us: 9,
+    };
+    store.add_checkpoint(checkpoint(2)).await.expect("first");
+    store.add_checkpoint(checkpoint(1)).await.expect("second");
+    assert!(
+        store.add_checkpoint(checkpoint(2)).await.is_err(),
+        "one checkpoint per size"
+    );
+    assert_eq!(
+        store.checkpoints().await.expect("list"),
+        vec![checkpoint(1), checkpoint(2)]
+    );
+    assert_eq!(store.setting("key").await.expect("get"), None);
+    store.set_setting("key", "a").await.expect("set");
+    store
+        .set_setting("key", "a")
+        .await
+        .expect("the same value again is fine");
+    assert!(matches!(
+        store.set_setting("key", "b").await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        store.setting("key").await.expect("get"),
+        Some("a".to_owned())
+    );
 }

@@ -6,6 +6,7 @@ pub mod contract;
 
 use std::future::Future;
 
+use purl_core::merkle::{Hash, NodeId};
 use purl_core::state::{Record, RecordKind};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -55,6 +56,18 @@ pub struct Commit {
     /// Read-side records to insert or replace, as projected after the events.
     pub records: Vec<Record>,
     pub idempotency: Option<IdempotentResult>,
+    /// Merkle tree nodes the events complete.
+    pub nodes: Vec<(NodeId, Hash)>,
+}
+
+/// A signed checkpoint as kept by the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub root: Hash,
+    /// The signed note, as given to auditors.
+    pub note: String,
+    pub at_us: i64,
 }
 
 /// A stored read-side record, as read back (the kind is parsed, the body is not).
@@ -93,4 +106,44 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         key: &str,
     ) -> impl Future<Output = Result<Option<IdempotentResult>, StoreError>> + Send;
+
+    /// The stored tree nodes among `ids` (missing ones are simply absent).
+    fn tree_nodes(
+        &self,
+        ids: &[NodeId],
+    ) -> impl Future<Output = Result<Vec<(NodeId, Hash)>, StoreError>> + Send;
+
+    /// Stored tree nodes after `after` in (level, index) order, at most `limit`.
+    fn tree_nodes_page(
+        &self,
+        after: Option<NodeId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(NodeId, Hash)>, StoreError>> + Send;
+
+    /// Leaf hashes of events with `seq > after`, at most `limit`, in order.
+    fn leaf_hashes(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(u64, Hash)>, StoreError>> + Send;
+
+    /// Adds a checkpoint; `Conflict` if one of that size exists.
+    fn add_checkpoint(
+        &self,
+        checkpoint: StoredCheckpoint,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every checkpoint, by size.
+    fn checkpoints(&self)
+        -> impl Future<Output = Result<Vec<StoredCheckpoint>, StoreError>> + Send;
+
+    fn setting(&self, key: &str)
+        -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Sets a setting once; `Conflict` if it is already set to something else.
+    fn set_setting(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

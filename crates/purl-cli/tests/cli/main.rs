@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 //! Black-box tests of the `purl` binary on real SQLite files.
 
+mod audit;
 mod crash;
 mod imports;
 mod ledger;

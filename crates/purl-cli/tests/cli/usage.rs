@@ -86,6 +86,11 @@ fn the_demo_gives_a_believable_overview_and_verifies() {
     assert_eq!(overview["packages"]["count"], 5);
     let verify = installation.ok(&["verify"]);
     assert!(verify.starts_with("ok:"), "{verify}");
+    let again = installation.ok(&["demo"]);
+    assert!(
+        again.contains("already loaded"),
+        "running the quick start twice is harmless: {again}"
+    );
 }
 
 #[test]
