@@ -230,7 +230,7 @@ impl<S: Store> App<S> {
             seq: event.seq,
             at_us: event.at_us,
             actor: event.actor.clone(),
-            kind: event.event.kind(),
+            kind: event.event.kind().to_owned(),
             bytes,
             salt: salt.to_vec(),
             leaf_hash: hash.to_vec(),

@@ -1,19 +1,19 @@
 //! `purl verify`: recompute every hash from the stored events, check every stored column against
 //! the event's own bytes, replay the events into a fresh state and compare it with the read side.
 
-use std::collections::BTreeMap;
-
 use purl_core::checkpoint::VerifierKey;
-use purl_core::event::{leaf_hash, Event};
+use purl_core::event::{leaf_hash, Event, EventHeader};
 use purl_core::merkle::{self, hash_children, Hash, NodeId};
 use purl_core::state::State;
+use std::time::Instant;
+
 use purl_store::{Store, StoredEvent};
 use serde::Serialize;
 
 use crate::error::AppError;
 
 /// Events read per page while verifying.
-const VERIFY_PAGE_EVENTS: u32 = 5_000;
+const VERIFY_PAGE_EVENTS: u32 = 8_192;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct VerifyReport {
@@ -24,12 +24,30 @@ pub struct VerifyReport {
     pub checkpoints: u64,
     /// Every problem found, each naming the event (by sequence number) or record it is in.
     pub problems: Vec<String>,
+    pub timings: VerifyTimings,
+}
+
+/// Where the time went, in seconds: reading the events, checking their hashes and headers, the
+/// tree and checkpoints, and replaying the events to compare the read side.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyTimings {
+    pub read_s: f64,
+    pub integrity_s: f64,
+    pub tree_s: f64,
+    pub replay_s: f64,
+    pub records_s: f64,
 }
 
 impl VerifyReport {
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
     }
+}
+
+/// What the integrity pass makes of one stored event.
+struct Checked {
+    leaf: Hash,
+    problems: Vec<String>,
 }
 
 /// Verifies the whole ledger and read side. `progress` is told how many events were checked of
@@ -46,10 +64,14 @@ pub async fn verify<S: Store>(
     let mut leaves: Vec<Hash> = Vec::new();
     let mut after = 0u64;
     loop {
+        let started = Instant::now();
         let page = store.events(after, VERIFY_PAGE_EVENTS).await?;
+        report.timings.read_s += started.elapsed().as_secs_f64();
         let Some(last) = page.last() else { break };
         after = last.seq;
-        for stored in &page {
+        let started = Instant::now();
+        let checked = in_parallel(&page, check_integrity);
+        for (stored, checked) in page.iter().zip(checked) {
             if stored.seq != expected_seq {
                 report.problems.push(format!(
                     "event {expected_seq}: missing; the next stored event is numbered {}",
@@ -60,22 +82,17 @@ pub async fn verify<S: Store>(
             expected_seq = stored.seq + 1;
             report.events += 1;
             report.event_bytes += stored.bytes.len() as u64;
-            leaves.push(leaf_hash(&stored.bytes, &stored.salt));
-            match check_event(stored) {
-                Ok(event) if replayable => {
-                    if let Err(error) = state.apply(&event) {
-                        report
-                            .problems
-                            .push(format!("event {}: {}", stored.seq, error.reason));
-                        replayable = false;
-                    }
-                }
-                Ok(_) => {}
-                Err(problems) => {
-                    report.problems.extend(problems);
-                    replayable = false;
-                }
+            leaves.push(checked.leaf);
+            if !checked.problems.is_empty() {
+                report.problems.extend(checked.problems);
+                replayable = false;
             }
+        }
+        report.timings.integrity_s += started.elapsed().as_secs_f64();
+        if replayable {
+            let started = Instant::now();
+            replay(&page, &mut state, &mut report, &mut replayable);
+            report.timings.replay_s += started.elapsed().as_secs_f64();
         }
         progress(report.events, head);
     }
@@ -85,9 +102,12 @@ pub async fn verify<S: Store>(
             report.events
         ));
     }
+    let started = Instant::now();
     let levels = tree_levels(leaves);
     compare_tree(store, &levels, &mut report).await?;
     check_checkpoints(store, &levels, &mut report).await?;
+    report.timings.tree_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
     if replayable {
         compare_records(store, &state, &mut report).await?;
     } else {
@@ -95,42 +115,88 @@ pub async fn verify<S: Store>(
             .problems
             .push("read side not compared: the events above could not be replayed".to_owned());
     }
+    report.timings.records_s = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
-/// Checks one stored event: its hash, its encoding, and that its columns say what its bytes say.
-fn check_event(stored: &StoredEvent) -> Result<Event, Vec<String>> {
+/// Runs `check` over `items` on every core, keeping the order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], check: fn(&T) -> R) -> Vec<R> {
+    in_parallel_with(items, check)
+}
+
+fn in_parallel_with<T: Sync, R: Send>(items: &[T], check: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(8);
+    if threads == 1 || items.len() < 64 {
+        return items.iter().map(check).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let check = &check;
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("a verification thread does not panic"))
+            .collect()
+    })
+}
+
+/// Checks one stored event without parsing its payload: the leaf hash recomputed from its bytes
+/// and salt, and its stored columns against its header.
+fn check_integrity(stored: &StoredEvent) -> Checked {
     let seq = stored.seq;
+    let leaf = leaf_hash(&stored.bytes, &stored.salt);
     let mut problems = Vec::new();
-    if leaf_hash(&stored.bytes, &stored.salt).as_slice() != stored.leaf_hash.as_slice() {
+    if leaf.as_slice() != stored.leaf_hash.as_slice() {
         problems.push(format!(
             "event {seq}: leaf hash does not match the event's bytes and salt"
         ));
     }
-    let event = match Event::from_canonical_bytes(&stored.bytes) {
-        Ok(event) => event,
-        Err(error) => {
-            problems.push(format!("event {seq}: {error}"));
-            return Err(problems);
-        }
-    };
-    let columns = [
-        ("seq", stored.seq.to_string(), event.seq.to_string()),
-        ("at_us", stored.at_us.to_string(), event.at_us.to_string()),
-        ("actor", stored.actor.clone(), event.actor.clone()),
-        ("kind", stored.kind.clone(), event.event.kind()),
-    ];
-    for (column, stored_value, event_value) in columns {
-        if stored_value != event_value {
-            problems.push(format!(
-                "event {seq}: column {column} holds '{stored_value}' but the event's bytes say '{event_value}'"
-            ));
+    match EventHeader::parse(&stored.bytes) {
+        Err(error) => problems.push(format!("event {seq}: {error}")),
+        Ok(header) => {
+            let columns = [
+                ("seq", stored.seq.to_string(), header.seq.to_string()),
+                ("at_us", stored.at_us.to_string(), header.at_us.to_string()),
+                ("actor", stored.actor.clone(), header.actor.to_owned()),
+                ("kind", stored.kind.clone(), header.kind.to_owned()),
+            ];
+            for (column, stored_value, event_value) in columns {
+                if stored_value != event_value {
+                    problems.push(format!("event {seq}: column {column} holds '{stored_value}' but the event's bytes say '{event_value}'"));
+                }
+            }
         }
     }
-    if problems.is_empty() {
-        Ok(event)
-    } else {
-        Err(problems)
+    Checked { leaf, problems }
+}
+
+/// Decodes a page's payloads on every core, then applies them in order.
+fn replay(
+    page: &[StoredEvent],
+    state: &mut State,
+    report: &mut VerifyReport,
+    replayable: &mut bool,
+) {
+    let decoded = in_parallel(page, |stored| Event::from_canonical_bytes(&stored.bytes));
+    for (stored, event) in page.iter().zip(decoded) {
+        let outcome = event.map_err(|error| error.to_string()).and_then(|event| {
+            state
+                .apply(&event)
+                .map(|_| ())
+                .map_err(|error| error.reason)
+        });
+        if let Err(reason) = outcome {
+            report
+                .problems
+                .push(format!("event {}: {reason}", stored.seq));
+            *replayable = false;
+            return;
+        }
     }
 }
 
@@ -139,38 +205,53 @@ async fn compare_records<S: Store>(
     state: &State,
     report: &mut VerifyReport,
 ) -> Result<(), AppError> {
-    let rebuilt: BTreeMap<(String, String), (u64, String)> = state
-        .records()
-        .into_iter()
-        .map(|r| {
-            (
-                (r.key.kind.as_str().to_owned(), r.key.id),
-                (r.version, r.body),
-            )
-        })
-        .collect();
-    let mut stored: BTreeMap<(String, String), (u64, String)> = BTreeMap::new();
-    for record in store.records().await? {
-        stored.insert(
-            (record.kind.as_str().to_owned(), record.id),
-            (record.version, record.body),
-        );
-    }
+    let keys = state.record_keys();
+    let mut rebuilt: Vec<(&'static str, String, u64, String)> = in_parallel_with(&keys, |key| {
+        let record = state.record(key).expect("keys listed from the state exist");
+        (
+            key.kind.as_str(),
+            record.key.id,
+            record.version,
+            record.body,
+        )
+    });
+    rebuilt.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let stored = store.records().await?;
     report.records = stored.len() as u64;
-    for (key, value) in &rebuilt {
-        match stored.get(key) {
-            None => report.problems.push(format!("record {} {}: missing from the read side", key.0, key.1)),
-            Some(found) if found != value => report.problems.push(format!(
-                "record {} {}: differs from what the events say (stored version {}, rebuilt version {})",
-                key.0, key.1, found.0, value.0
-            )),
-            Some(_) => {}
+    let (mut r, mut s) = (rebuilt.iter().peekable(), stored.iter().peekable());
+    loop {
+        let order = match (r.peek(), s.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(a), Some(b)) => (a.0, a.1.as_str()).cmp(&(b.kind.as_str(), b.id.as_str())),
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                let a = r.next().expect("peeked");
+                report.problems.push(format!(
+                    "record {} {}: missing from the read side",
+                    a.0, a.1
+                ));
+            }
+            std::cmp::Ordering::Greater => {
+                let b = s.next().expect("peeked");
+                report.problems.push(format!(
+                    "record {} {}: no event created it",
+                    b.kind.as_str(),
+                    b.id
+                ));
+            }
+            std::cmp::Ordering::Equal => {
+                let (a, b) = (r.next().expect("peeked"), s.next().expect("peeked"));
+                if a.2 != b.version || a.3 != b.body {
+                    report.problems.push(format!(
+                        "record {} {}: differs from what the events say (stored version {}, rebuilt version {})",
+                        a.0, a.1, b.version, a.2
+                    ));
+                }
+            }
         }
-    }
-    for key in stored.keys().filter(|key| !rebuilt.contains_key(*key)) {
-        report
-            .problems
-            .push(format!("record {} {}: no event created it", key.0, key.1));
     }
     Ok(())
 }

@@ -1,9 +1,16 @@
 //! Events: what a command changed, in the ledger's canonical byte encoding.
 //!
-//! The encoding is compact JSON with keys sorted (the same bytes on every machine and backend), of
-//! an envelope `{"actor", "at_us", "event", "format", "seq"}`. The leaf hash of an event is
-//! SHA-256(0x00 ‖ canonical bytes ‖ salt), the RFC 9162 leaf hash of the salted bytes, so the
-//! Merkle tree can be built over the same leaves and a leaf can be opened to one party alone.
+//! The encoding is a binary header and a JSON payload, the same bytes on every machine and backend:
+//!
+//! ```text
+//! "purl-event/1\n"  seq (u64 BE)  at_us (i64 BE)  len (u16 BE) actor  len (u16 BE) kind  payload
+//! ```
+//!
+//! where the payload is the event as compact JSON with object keys sorted at every level. The
+//! header can be checked without parsing JSON (fast verification); the payload is parsed only to
+//! replay. The leaf hash of an event is SHA-256(0x00 ‖ canonical bytes ‖ salt), the RFC 9162 leaf
+//! hash of the salted bytes, so the Merkle tree is built over the same leaves and a leaf can be
+//! opened to one party alone.
 
 use std::collections::BTreeSet;
 
@@ -21,8 +28,10 @@ use crate::participant::{Participant, Party};
 use crate::pledge::{Payment, Pledge};
 use crate::user::{Role, User};
 
-/// The envelope format written into every event's bytes.
-pub const EVENT_FORMAT: &str = "purl-event/1";
+/// The domain separator and format version that start every event's bytes.
+pub const EVENT_MAGIC: &[u8] = b"purl-event/1\n";
+/// Actor and kind names are short; a longer one is not ours.
+const HEADER_TEXT_BYTES_MAX: usize = 1_024;
 /// Salt length: 32 random bytes make a leaf hash unguessable without its opening.
 pub const SALT_BYTES: usize = 32;
 
@@ -161,21 +170,95 @@ pub enum EventPayload {
 }
 
 impl EventPayload {
-    /// The event's type name, as stored beside it for queries.
-    pub fn kind(&self) -> String {
+    /// The event's type name: its `type` tag in the payload, stored beside it for queries.
+    pub fn kind(&self) -> &'static str {
+        use EventPayload as E;
+        match self {
+            E::ParticipantAdded { .. } => "participant_added",
+            E::UserAdded { .. } => "user_added",
+            E::UserRolesSet { .. } => "user_roles_set",
+            E::UserActiveSet { .. } => "user_active_set",
+            E::ItemAdded { .. } => "item_added",
+            E::ItemPriced { .. } => "item_priced",
+            E::ListCreated { .. } => "list_created",
+            E::ListVersionDrafted { .. } => "list_version_drafted",
+            E::LineAdded { .. } => "line_added",
+            E::LineUpdated { .. } => "line_updated",
+            E::LineMoved { .. } => "line_moved",
+            E::LineRemoved { .. } => "line_removed",
+            E::LinesReplaced { .. } => "lines_replaced",
+            E::ListSubmitted { .. } => "list_submitted",
+            E::ListReturned { .. } => "list_returned",
+            E::ListApprovedBy { .. } => "list_approved_by",
+            E::ListVersionApproved { .. } => "list_version_approved",
+            E::ListVersionSuperseded { .. } => "list_version_superseded",
+            E::PledgeRecorded { .. } => "pledge_recorded",
+            E::PledgeCommitted { .. } => "pledge_committed",
+            E::PledgeWithdrawn { .. } => "pledge_withdrawn",
+            E::PledgePublicitySet { .. } => "pledge_publicity_set",
+            E::PledgeAmountSet { .. } => "pledge_amount_set",
+            E::PaymentRecorded { .. } => "payment_recorded",
+            E::RatesRecorded { .. } => "rates_recorded",
+            E::PackageCreated { .. } => "package_created",
+            E::PackageLineAdded { .. } => "package_line_added",
+            E::ContributionAllocated { .. } => "contribution_allocated",
+            E::PackageStatusChanged { .. } => "package_status_changed",
+            E::DeliveryShipped { .. } => "delivery_shipped",
+            E::DeliveryReceived { .. } => "delivery_received",
+        }
+    }
+
+    /// Compact JSON with object keys sorted at every level.
+    pub fn canonical_json(&self) -> Vec<u8> {
         let value = serde_json::to_value(self).expect("events always serialise");
-        value["type"]
-            .as_str()
-            .expect("events are internally tagged")
-            .to_owned()
+        serde_json::to_vec(&value).expect("a JSON value always serialises")
     }
 }
 
+/// The binary header of an event's bytes, read without parsing the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventHeader<'a> {
+    pub seq: u64,
+    pub at_us: i64,
+    pub actor: &'a str,
+    pub kind: &'a str,
+    pub payload: &'a [u8],
+}
+
+impl<'a> EventHeader<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, EventDecodeError> {
+        let malformed = |what: &str| EventDecodeError::Malformed(what.to_owned());
+        let rest = bytes
+            .strip_prefix(EVENT_MAGIC)
+            .ok_or(EventDecodeError::UnknownFormat)?;
+        let (seq, rest) = take::<8>(rest).ok_or_else(|| malformed("no sequence number"))?;
+        let (at_us, rest) = take::<8>(rest).ok_or_else(|| malformed("no time"))?;
+        let (actor, rest) = take_text(rest).ok_or_else(|| malformed("no actor"))?;
+        let (kind, payload) = take_text(rest).ok_or_else(|| malformed("no kind"))?;
+        Ok(Self {
+            seq: u64::from_be_bytes(seq),
+            at_us: i64::from_be_bytes(at_us),
+            actor,
+            kind,
+            payload,
+        })
+    }
+}
+
+fn take<const N: usize>(bytes: &[u8]) -> Option<([u8; N], &[u8])> {
+    let (head, rest) = bytes.split_at_checked(N)?;
+    Some((head.try_into().ok()?, rest))
+}
+
+fn take_text(bytes: &[u8]) -> Option<(&str, &[u8])> {
+    let (length, rest) = take::<2>(bytes)?;
+    let (text, rest) = rest.split_at_checked(usize::from(u16::from_be_bytes(length)))?;
+    Some((std::str::from_utf8(text).ok()?, rest))
+}
+
 /// One ledger entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    pub format: String,
     /// Position in the ledger, from 1, without gaps.
     pub seq: u64,
     /// When the command was accepted, in microseconds since the Unix epoch.
@@ -191,14 +274,19 @@ pub enum EventDecodeError {
     Malformed(String),
     #[error("event bytes are not in canonical form")]
     NotCanonical,
-    #[error("event format '{0}' is unknown")]
-    UnknownFormat(String),
+    #[error("event bytes do not start with the purl-event/1 header")]
+    UnknownFormat,
+    #[error("the header says '{header}' but the payload is '{payload}'")]
+    KindMismatch { header: String, payload: String },
 }
 
 impl Event {
     pub fn new(seq: u64, at_us: i64, actor: String, event: EventPayload) -> Self {
+        assert!(
+            actor.len() <= HEADER_TEXT_BYTES_MAX,
+            "actor names are short ledger names"
+        );
         Self {
-            format: EVENT_FORMAT.to_owned(),
             seq,
             at_us,
             actor,
@@ -206,23 +294,50 @@ impl Event {
         }
     }
 
-    /// Compact JSON with object keys sorted at every level.
+    /// The header followed by the payload's canonical JSON.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let value = serde_json::to_value(self).expect("events always serialise");
-        serde_json::to_vec(&value).expect("a JSON value always serialises")
+        let payload = self.event.canonical_json();
+        let kind = self.event.kind();
+        let mut bytes = Vec::with_capacity(
+            EVENT_MAGIC.len() + 20 + self.actor.len() + kind.len() + payload.len(),
+        );
+        bytes.extend_from_slice(EVENT_MAGIC);
+        bytes.extend_from_slice(&self.seq.to_be_bytes());
+        bytes.extend_from_slice(&self.at_us.to_be_bytes());
+        for text in [self.actor.as_str(), kind] {
+            let length = u16::try_from(text.len()).expect("header texts are short");
+            bytes.extend_from_slice(&length.to_be_bytes());
+            bytes.extend_from_slice(text.as_bytes());
+        }
+        bytes.extend_from_slice(&payload);
+        bytes
     }
 
     /// Decodes stored bytes, refusing any that are not exactly the canonical encoding.
     pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Self, EventDecodeError> {
-        let event: Event = serde_json::from_slice(bytes)
+        let header = EventHeader::parse(bytes)?;
+        let event: EventPayload = serde_json::from_slice(header.payload)
             .map_err(|error| EventDecodeError::Malformed(error.to_string()))?;
-        if event.format != EVENT_FORMAT {
-            return Err(EventDecodeError::UnknownFormat(event.format));
+        if event.kind() != header.kind {
+            return Err(EventDecodeError::KindMismatch {
+                header: header.kind.to_owned(),
+                payload: event.kind().to_owned(),
+            });
         }
-        if event.canonical_bytes() != bytes {
+        if event.canonical_json() != header.payload {
             return Err(EventDecodeError::NotCanonical);
         }
-        Ok(event)
+        Ok(Self {
+            seq: header.seq,
+            at_us: header.at_us,
+            actor: header.actor.to_owned(),
+            event,
+        })
+    }
+
+    /// The event as JSON for people and exports: the header fields and the payload.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"seq": self.seq, "at_us": self.at_us, "actor": self.actor, "event": self.event})
     }
 }
 
@@ -252,25 +367,54 @@ mod tests {
     }
 
     #[test]
-    fn canonical_bytes_sort_keys_and_round_trip() {
+    fn canonical_bytes_have_a_binary_header_and_sorted_json_and_round_trip() {
         let bytes = sample().canonical_bytes();
-        let text = String::from_utf8(bytes.clone()).unwrap();
+        let header = EventHeader::parse(&bytes).unwrap();
         assert_eq!(
-            text,
-            r#"{"actor":"operator","at_us":1764720000000000,"event":{"on":"2025-12-03","reference":"NLD-1","type":"pledge_committed"},"format":"purl-event/1","seq":7}"#
+            (header.seq, header.at_us, header.actor, header.kind),
+            (7, 1_764_720_000_000_000, "operator", "pledge_committed")
         );
+        assert_eq!(
+            std::str::from_utf8(header.payload).unwrap(),
+            r#"{"on":"2025-12-03","reference":"NLD-1","type":"pledge_committed"}"#
+        );
+        assert!(bytes.starts_with(b"purl-event/1\n\0\0\0\0\0\0\0\x07"));
         assert_eq!(Event::from_canonical_bytes(&bytes).unwrap(), sample());
     }
 
     #[test]
-    fn non_canonical_bytes_are_refused() {
-        let text = String::from_utf8(sample().canonical_bytes())
-            .unwrap()
-            .replace(",", ", ");
+    fn non_canonical_or_inconsistent_bytes_are_refused() {
+        let bytes = sample().canonical_bytes();
+        let payload_at = bytes.len() - EventHeader::parse(&bytes).unwrap().payload.len();
+        let with_payload = |payload: &str| [&bytes[..payload_at], payload.as_bytes()].concat();
+        let payload = std::str::from_utf8(&bytes[payload_at..]).unwrap();
+        let spaced = with_payload(&payload.replace(',', ", "));
         assert_eq!(
-            Event::from_canonical_bytes(text.as_bytes()),
+            Event::from_canonical_bytes(&spaced),
             Err(EventDecodeError::NotCanonical)
         );
+        let other_kind = with_payload(&payload.replace("pledge_committed", "pledge_withdrawn"));
+        assert!(matches!(
+            Event::from_canonical_bytes(&other_kind),
+            Err(EventDecodeError::KindMismatch { .. })
+        ));
+        assert_eq!(
+            Event::from_canonical_bytes(&bytes[1..]),
+            Err(EventDecodeError::UnknownFormat)
+        );
+        for cut in [13, 20, 30, 35, payload_at + 3] {
+            assert!(
+                Event::from_canonical_bytes(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn kind_is_the_payload_type_tag() {
+        let payload = sample().event;
+        let json: serde_json::Value = serde_json::from_slice(&payload.canonical_json()).unwrap();
+        assert_eq!(json["type"], payload.kind());
     }
 
     #[test]

@@ -425,6 +425,14 @@ impl State {
 
     /// Every read-side record, in key order.
     pub fn records(&self) -> Vec<Record> {
+        self.record_keys()
+            .iter()
+            .map(|key| self.record(key).expect("keys listed from the state exist"))
+            .collect()
+    }
+
+    /// The key of every read-side record, in key order.
+    pub fn record_keys(&self) -> Vec<RecordKey> {
         let mut keys: Vec<RecordKey> = Vec::new();
         let mut add = |kind, ids: Vec<String>| {
             keys.extend(ids.into_iter().map(|id| RecordKey::new(kind, id)))
@@ -460,9 +468,7 @@ impl State {
         );
         add(RecordKind::FxRate, self.fx.iter().map(fx_id).collect());
         keys.sort();
-        keys.iter()
-            .map(|key| self.record(key).expect("keys listed from the state exist"))
-            .collect()
+        keys
     }
 
     /// Loads one stored record (the read-side tables) into the state.

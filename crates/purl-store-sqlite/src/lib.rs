@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite file in WAL mode with `synchronous = FULL`, so an
 //! acknowledged write survives a crash or power loss.
 
+mod reader;
 mod rows;
 
 use std::path::Path;
@@ -15,10 +16,10 @@ use purl_store::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use crate::rows::{EventRow, IdempotencyRow, RecordRow};
+use crate::rows::IdempotencyRow;
 
 /// How long a writer waits for another to finish before giving up.
-const BUSY_TIMEOUT_MS: u64 = 5_000;
+pub(crate) const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// One writer at a time is all SQLite allows; a few readers beside it.
 const POOL_CONNECTIONS_MAX: u32 = 4;
 /// Events read per query when streaming the ledger.
@@ -27,6 +28,7 @@ pub const EVENTS_PAGE_MAX: u32 = 10_000;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    reader: reader::Reader,
 }
 
 fn unavailable(error: sqlx::Error) -> StoreError {
@@ -86,7 +88,10 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|error| StoreError::Other(Box::new(error)))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            reader: reader::Reader::new(path),
+        })
     }
 
     /// Runs SQLite's own consistency check of the file.
@@ -194,24 +199,13 @@ impl Store for SqliteStore {
     }
 
     async fn events(&self, after: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT seq, at_us, actor, kind, body, salt, leaf_hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-        )
-        .bind(to_i64(after)?)
-        .bind(limit.min(EVENTS_PAGE_MAX))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(other)?;
-        rows.into_iter().map(StoredEvent::try_from).collect()
+        self.reader
+            .events(to_i64(after)?, limit.min(EVENTS_PAGE_MAX))
+            .await
     }
 
     async fn records(&self) -> Result<Vec<StoredRecord>, StoreError> {
-        let rows: Vec<RecordRow> =
-            sqlx::query_as("SELECT kind, id, version, body FROM records ORDER BY kind, id")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(other)?;
-        rows.into_iter().map(StoredRecord::try_from).collect()
+        self.reader.records().await
     }
 
     async fn find_idempotent(&self, key: &str) -> Result<Option<IdempotentResult>, StoreError> {
@@ -253,39 +247,15 @@ impl Store for SqliteStore {
                 i64::try_from(id.index).unwrap_or(i64::MAX),
             )
         });
-        let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT level, idx, hash FROM tree_nodes WHERE (level, idx) > (?, ?) ORDER BY level, idx LIMIT ?",
-        )
-        .bind(level)
-        .bind(index)
-        .bind(limit.min(EVENTS_PAGE_MAX * 2))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(other)?;
-        rows.into_iter()
-            .map(|(level, index, hash)| to_node(level, index, hash))
-            .collect()
+        self.reader
+            .tree_nodes_page(level, index, limit.min(EVENTS_PAGE_MAX * 2))
+            .await
     }
 
     async fn leaf_hashes(&self, after: u64, limit: u32) -> Result<Vec<(u64, Hash)>, StoreError> {
-        let rows: Vec<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT seq, leaf_hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
-                .bind(to_i64(after)?)
-                .bind(limit.min(EVENTS_PAGE_MAX * 10))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(other)?;
-        rows.into_iter()
-            .map(|(seq, hash)| {
-                let seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt {
-                    detail: format!("event {seq} is negative"),
-                })?;
-                Ok((
-                    seq,
-                    to_hash(hash, &format!("the leaf hash of event {seq}"))?,
-                ))
-            })
-            .collect()
+        self.reader
+            .leaf_hashes(to_i64(after)?, limit.min(EVENTS_PAGE_MAX * 10))
+            .await
     }
 
     async fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), StoreError> {
@@ -355,7 +325,7 @@ fn to_hash(bytes: Vec<u8>, what: &str) -> Result<Hash, StoreError> {
     })
 }
 
-fn to_node(level: i64, index: i64, hash: Vec<u8>) -> Result<(NodeId, Hash), StoreError> {
+pub(crate) fn to_node(level: i64, index: i64, hash: Vec<u8>) -> Result<(NodeId, Hash), StoreError> {
     let corrupt = || StoreError::Corrupt {
         detail: format!("tree node ({level}, {index}) has a negative position"),
     };

@@ -109,14 +109,11 @@ async fn an_auditor_verifies_evidence_offline_and_catches_a_rewritten_history() 
         .await
         .unwrap();
     let (seq, body, salt): (i64, Vec<u8>, Vec<u8>) =
-        sqlx::query_as("SELECT seq, body, salt FROM events WHERE kind = 'pledge_recorded' AND CAST(body AS TEXT) LIKE '%NLD-2025-08%'")
+        sqlx::query_as("SELECT seq, body, salt FROM events WHERE kind = 'pledge_recorded' AND instr(body, CAST('\"NLD-2025-08\"' AS BLOB)) > 0")
             .fetch_one(&pool)
             .await
             .unwrap();
-    let forged = String::from_utf8(body)
-        .unwrap()
-        .replace("\"500000000.00\"", "\"50000000.00\"")
-        .into_bytes();
+    let forged = replace_bytes(&body, b"\"500000000.00\"", b"\"50000000.00\"");
     sqlx::query("UPDATE events SET body = ?, leaf_hash = ? WHERE seq = ?")
         .bind(&forged)
         .bind(leaf_hash(&forged, &salt).as_slice())
@@ -236,9 +233,9 @@ fn one_contributors_evidence_holds_nothing_readable_of_another() {
         assert!(entries.len() >= 3, "{participant} has its own records");
         let mut readable = String::new();
         for entry in entries {
-            readable.push_str(
-                &String::from_utf8(base64_decode(entry["event"].as_str().unwrap())).unwrap(),
-            );
+            readable.push_str(&String::from_utf8_lossy(&base64_decode(
+                entry["event"].as_str().unwrap(),
+            )));
             for hash in entry["proof"].as_array().unwrap() {
                 assert_eq!(
                     base64_decode(hash.as_str().unwrap()).len(),
@@ -277,4 +274,12 @@ fn one_contributors_evidence_holds_nothing_readable_of_another() {
         };
         assert!(ok, "{report}");
     }
+}
+
+fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = haystack
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("the text to replace is there");
+    [&haystack[..at], to, &haystack[at + from.len()..]].concat()
 }

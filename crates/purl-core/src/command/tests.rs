@@ -73,7 +73,18 @@ impl World {
 
     fn apply(&mut self, events: Vec<EventPayload>) {
         for payload in events {
+            let json: serde_json::Value =
+                serde_json::from_slice(&payload.canonical_json()).unwrap();
+            assert_eq!(
+                json["type"],
+                payload.kind(),
+                "kind() names the payload's type tag"
+            );
             let event = Event::new(self.state.head + 1, 0, "operator".into(), payload);
+            assert_eq!(
+                Event::from_canonical_bytes(&event.canonical_bytes()).unwrap(),
+                event
+            );
             self.state.apply(&event).expect("decided events apply");
         }
     }
