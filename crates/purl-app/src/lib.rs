@@ -194,7 +194,10 @@ impl<S: Store> App<S> {
             .iter()
             .map(|key| state.record(key).expect("touched records exist"))
             .collect();
-        let stored: Vec<StoredEvent> = events.iter().map(|event| self.seal(event)).collect();
+        let stored: Vec<StoredEvent> = events
+            .iter()
+            .map(|event| seal(event, self.clock.salt()))
+            .collect();
         let written = Written {
             first_seq: stored.first().map(|e| e.seq),
             last_seq: stored.last().map(|e| e.seq),
@@ -220,21 +223,20 @@ impl<S: Store> App<S> {
             written,
         ))
     }
+}
 
-    /// Encodes, salts and hashes one event for storage.
-    fn seal(&self, event: &Event) -> StoredEvent {
-        let bytes = event.canonical_bytes();
-        let salt = self.clock.salt();
-        let hash = leaf_hash(&bytes, &salt);
-        StoredEvent {
-            seq: event.seq,
-            at_us: event.at_us,
-            actor: event.actor.clone(),
-            kind: event.event.kind().to_owned(),
-            bytes,
-            salt: salt.to_vec(),
-            leaf_hash: hash.to_vec(),
-        }
+/// Encodes an event canonically, with its salt and leaf hash, as the store keeps it.
+pub fn seal(event: &Event, salt: [u8; purl_core::event::SALT_BYTES]) -> StoredEvent {
+    let bytes = event.canonical_bytes();
+    let hash = leaf_hash(&bytes, &salt);
+    StoredEvent {
+        seq: event.seq,
+        at_us: event.at_us,
+        actor: event.actor.clone(),
+        kind: event.event.kind().to_owned(),
+        bytes,
+        salt: salt.to_vec(),
+        leaf_hash: hash.to_vec(),
     }
 }
 

@@ -8,13 +8,13 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use purl_app::{App, SystemClock};
-use purl_core::event::{leaf_hash, Event, EventPayload};
+use purl_core::event::{Event, EventPayload};
 use purl_core::ids::{ParticipantCode, Reference, Text};
 use purl_core::merkle::{self, Hash, NodeId};
 use purl_core::money::{Currency, Money};
 use purl_core::pledge::{Earmark, Pledge, PledgeStatus};
 use purl_core::state::State;
-use purl_store::{Commit, Store, StoredEvent};
+use purl_store::{Commit, Store};
 use purl_store_sqlite::SqliteStore;
 use sha2::{Digest, Sha256};
 
@@ -73,21 +73,6 @@ fn pledge_event(n: u64) -> EventPayload {
     }
 }
 
-fn seal(event: &Event) -> StoredEvent {
-    let bytes = event.canonical_bytes();
-    let salt: [u8; 32] = rand::random();
-    let hash = leaf_hash(&bytes, &salt);
-    StoredEvent {
-        seq: event.seq,
-        at_us: event.at_us,
-        actor: event.actor.clone(),
-        kind: event.event.kind().to_owned(),
-        bytes,
-        salt: salt.to_vec(),
-        leaf_hash: hash.to_vec(),
-    }
-}
-
 fn rate(bytes: u64, seconds: f64) -> f64 {
     bytes as f64 / seconds / 1_000_000.0
 }
@@ -141,7 +126,7 @@ async fn ledger(total: u64, batch: u64) -> anyhow::Result<()> {
             for key in state.apply(&event)? {
                 records.push(state.record(&key).expect("touched records exist"));
             }
-            events.push(seal(&event));
+            events.push(purl_app::seal(&event, rand::random()));
         }
         let leaves: Vec<Hash> = events
             .iter()
