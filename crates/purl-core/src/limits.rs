@@ -25,3 +25,6 @@ const _: () = assert!(AMOUNT_MINOR_MAX < i64::MAX / 2);
 pub const CHECKPOINT_EVENTS_MAX: u64 = 1_000;
 /// ... or once the newest event is this old and not yet in a checkpoint.
 pub const CHECKPOINT_INTERVAL_S: i64 = 300;
+/// The allocation keeps a slack for every set of classes (category × lethality): 2^20 sets of
+/// 8 bytes is 8 MiB; 8 categories make at most 16 classes.
+pub const ALLOCATION_CLASSES_MAX: usize = 20;

@@ -1,0 +1,91 @@
+//! Explaining a shortfall: the binding constraint, in words a coordinator can act on.
+
+use super::{Class, Engine};
+
+/// The tightest set of classes when a line was reached: the funds that may pay for any of them are
+/// exhausted (down to `slack`) by the lines of those classes funded before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The line's own class.
+    pub class: Class,
+    /// The classes whose lines compete for the same money.
+    pub classes: Vec<Class>,
+    /// Indices of the funds that may pay for the line's class.
+    pub funds: Vec<usize>,
+    /// (first rank, last rank, lines) funded so far in the competing classes.
+    pub funded_ranks: Option<(u32, u32, u64)>,
+    /// Money left for the line's class, in minor units.
+    pub slack: i64,
+}
+
+pub(super) fn explain(engine: &Engine<'_>, class: usize, tightest: usize, slack: i64) -> Binding {
+    let members: Vec<usize> = (0..engine.classes.len())
+        .filter(|c| tightest & (1 << c) != 0)
+        .collect();
+    let funds = engine
+        .allowed
+        .iter()
+        .enumerate()
+        .filter(|(_, mask)| *mask & (1 << class) != 0)
+        .map(|(fund, _)| fund)
+        .collect();
+    let funded_ranks = members
+        .iter()
+        .filter_map(|c| engine.funded_ranks[*c])
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1), a.2 + b.2));
+    Binding {
+        class: engine.classes[class].clone(),
+        classes: members.iter().map(|c| engine.classes[*c].clone()).collect(),
+        funds,
+        funded_ranks,
+        slack,
+    }
+}
+
+fn describe(class: &Class) -> String {
+    format!(
+        "{} ({})",
+        class.category,
+        if class.lethal { "lethal" } else { "non-lethal" }
+    )
+}
+
+impl Binding {
+    /// A sentence naming the constraint; `fund_ids` names funds by index, `money` formats minor
+    /// units with the currency.
+    pub fn sentence(
+        &self,
+        fund_ids: &dyn Fn(usize) -> String,
+        money: &dyn Fn(i128) -> String,
+        more: i128,
+    ) -> String {
+        let class = describe(&self.class);
+        if self.funds.is_empty() {
+            return format!(
+                "no fund may pay for {class}; {} more money that may pay for {class} would fund it",
+                money(more)
+            );
+        }
+        let mut named: Vec<String> = self.funds.iter().take(5).map(|f| fund_ids(*f)).collect();
+        if self.funds.len() > 5 {
+            named.push(format!("and {} more", self.funds.len() - 5));
+        }
+        let competing = self
+            .classes
+            .iter()
+            .map(describe)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let exhausted_by = match self.funded_ranks {
+            Some((first, last, _)) if first == last => format!("rank {first}"),
+            Some((first, last, count)) => format!("{count} lines ranked {first}–{last}"),
+            None => "nothing yet (there is too little of it)".to_owned(),
+        };
+        format!(
+            "the money that may pay for {class} (funds {}) is exhausted by {exhausted_by} of {competing}, leaving {}; {} more money that may pay for {class} would fund it fully",
+            named.join(", "),
+            money(i128::from(self.slack)),
+            money(more)
+        )
+    }
+}
