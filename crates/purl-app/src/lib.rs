@@ -2,6 +2,7 @@
 //! and decided in the core against the current state, its events are numbered, salted and hashed,
 //! and events and read-side records are committed in one transaction before the caller hears back.
 
+pub mod allocation_file;
 pub mod clock;
 pub mod error;
 pub mod import;

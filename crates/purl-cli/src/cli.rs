@@ -113,6 +113,34 @@ pub enum Command {
     /// Offline checks for auditors: need only the public key and files, no database, no network.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Fund a prioritised list from a file (what-if, offline), or generate a synthetic file.
+    #[command(
+        after_help = "Examples:\n  purl allocate --input what-if.json --output allocation.json\n  purl allocate --generate --lines 100000 --funds 100 --seed 1 --output big.json\n\nInput (design §6): {\"currency\", \"requirements\": [{\"id\", \"rank\", \"category\", \"lethal\", \"unit_price\", \"quantity\"}],\n  \"funds\": [{\"id\", \"contributor\", \"amount\", \"categories\"?, \"lethal_allowed\"?}]}\nOutput: {\"lines\": [{\"id\", \"funded_quantity\", \"sources\": [{\"fund\", \"amount\"}], \"reason\"?}], \"funds\": [{\"id\", \"remaining\"}]}"
+    )]
+    Allocate(AllocateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AllocateArgs {
+    /// The what-if file to allocate.
+    #[arg(
+        long,
+        required_unless_present = "generate",
+        conflicts_with = "generate"
+    )]
+    pub input: Option<PathBuf>,
+    /// Where to write the result (default: standard output).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Write a synthetic input file instead (needs --output).
+    #[arg(long, requires = "output")]
+    pub generate: bool,
+    #[arg(long, default_value_t = 10_000)]
+    pub lines: u64,
+    #[arg(long, default_value_t = 100)]
+    pub funds: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,6 @@
 //! `purl`: the PURL Ledger command line.
 
+mod allocate;
 mod cli;
 mod demo;
 mod install;

@@ -18,7 +18,7 @@ use crate::cli::{
     CatalogueCommand, Cli, Command, DeliveryCommand, FxCommand, ImportCommand, ListCommand,
     PackageCommand, ParticipantCommand, PaymentCommand, PledgeCommand, PledgeFields, UserCommand,
 };
-use crate::{demo, install, ledger, output, parse, read};
+use crate::{allocate, demo, install, ledger, output, parse, read};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
@@ -33,11 +33,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Audit(audit) => return ledger::audit(audit, cli.format),
+        Command::Allocate(args) => return allocate::run(args).map(|()| ExitCode::SUCCESS),
         _ => {}
     }
     let app = install::open(&cli).await?;
     match &cli.command {
-        Command::Init { .. } | Command::Demo | Command::Audit(_) => unreachable!("handled above"),
+        Command::Init { .. } | Command::Demo | Command::Audit(_) | Command::Allocate(_) => {
+            unreachable!("handled above")
+        }
         Command::Key(crate::cli::KeyCommand::ShowPublic) => {
             ledger::key_show_public(&app, &cli).await?
         }

@@ -7,8 +7,14 @@ use serde_json::Value;
 
 use super::*;
 
+/// The public test vectors in `shared/` beside the checkout (or in any folder above it).
 fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/rfc6962")
+    let start = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    start
+        .ancestors()
+        .map(|folder| folder.join("shared/vectors/rfc6962"))
+        .find(|candidate| candidate.join("trees.json").is_file())
+        .unwrap_or_else(|| panic!("the RFC 6962 vectors are expected in shared/vectors/rfc6962 beside the checkout (searched above {})", start.display()))
 }
 
 fn b64(value: &Value) -> Vec<u8> {

@@ -197,15 +197,39 @@ impl<'de> Deserialize<'de> for Money {
 
 /// Formats a count of minor units with `exponent` decimals.
 pub fn format_minor(minor: i128, exponent: u32) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let digits = minor.unsigned_abs().to_string();
-    if exponent == 0 {
-        return format!("{sign}{digits}");
+    let mut out = String::with_capacity(24);
+    push_minor(&mut out, minor, exponent);
+    out
+}
+
+/// Appends a count of minor units with `exponent` decimals (`-1234.50`), without allocating.
+pub fn push_minor(out: &mut String, minor: i128, exponent: u32) {
+    let mut digits = [0u8; 40];
+    let mut at = digits.len();
+    let mut rest = minor.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + u8::try_from(rest % 10).expect("a digit");
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
     }
-    let width = exponent as usize + 1;
-    let padded = format!("{digits:0>width$}");
-    let (whole, fraction) = padded.split_at(padded.len() - exponent as usize);
-    format!("{sign}{whole}.{fraction}")
+    let needed = exponent as usize + 1;
+    while digits.len() - at < needed {
+        at -= 1;
+        digits[at] = b'0';
+    }
+    if minor < 0 {
+        out.push('-');
+    }
+    let text = std::str::from_utf8(&digits[at..]).expect("ASCII digits");
+    let (whole, fraction) = text.split_at(text.len() - exponent as usize);
+    out.push_str(whole);
+    if exponent > 0 {
+        out.push('.');
+        out.push_str(fraction);
+    }
 }
 
 fn parse_decimal_minor(text: &str, currency: Currency) -> Result<i64, AmountError> {
@@ -238,16 +262,18 @@ fn parse_decimal_minor(text: &str, currency: Currency) -> Result<i64, AmountErro
         });
     }
     let too_large = || AmountError::TooLarge(trimmed.to_owned());
-    let digits = format!("{whole}{fraction:0<width$}", width = exponent as usize);
-    let digits = digits.trim_start_matches('0');
-    if digits.len() > 19 {
-        return Err(too_large());
+    let mut magnitude: i64 = 0;
+    let padding = exponent as usize - fraction.len();
+    let digits = whole
+        .bytes()
+        .chain(fraction.bytes())
+        .chain(std::iter::repeat_n(b'0', padding));
+    for digit in digits {
+        magnitude = magnitude
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(i64::from(digit - b'0')))
+            .ok_or_else(too_large)?;
     }
-    let magnitude: i64 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().map_err(|_| too_large())?
-    };
     if magnitude > AMOUNT_MINOR_MAX {
         return Err(too_large());
     }

@@ -16,7 +16,6 @@
 mod flow;
 mod reason;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use reason::Binding;
@@ -114,8 +113,11 @@ struct Engine<'a> {
     classes: Vec<Class>,
     /// Per fund, the classes it may pay for, as a bit set.
     allowed: Vec<u32>,
-    /// s(T) for every class set T.
+    /// s(T) for every class set T, as of the last flush.
     slack: Vec<i64>,
+    /// Money funded per class since the last flush: applied to `slack` in one pass when an exact
+    /// look-up needs it, rather than to half the table on every funded line.
+    pending: Vec<i64>,
     spent: i64,
     epoch: u64,
     looks: Vec<Option<Look>>,
@@ -143,12 +145,15 @@ pub fn allocate(
     let mut engine = Engine::new(requirements, funds)?;
     let mut order: Vec<usize> = (0..requirements.len()).collect();
     order.sort_by_key(|&index| (requirements[index].rank, index));
-    let class_of: BTreeMap<Class, usize> = engine
-        .classes
+    // Each line's class, found once (there are at most ALLOCATION_CLASSES_MAX classes).
+    let class_of: Vec<usize> = requirements
         .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, c)| (c, i))
+        .map(|line| {
+            let found = engine
+                .classes
+                .binary_search_by(|c| (&c.category, c.lethal).cmp(&(&line.category, line.lethal)));
+            found.expect("every line's class is listed")
+        })
         .collect();
     let mut outcomes: Vec<LineOutcome> = vec![
         LineOutcome {
@@ -161,10 +166,7 @@ pub fn allocate(
     let mut demand = vec![0i64; engine.classes.len()];
     for &index in &order {
         let line = &requirements[index];
-        let class = class_of[&Class {
-            category: line.category.clone(),
-            lethal: line.lethal,
-        }];
+        let class = class_of[index];
         let (funded, shortfall) = engine.fund(class, line);
         demand[class] += i64::try_from(u128::from(funded) * line.unit_price as u128)
             .expect("funded money fits the funds");
@@ -231,6 +233,7 @@ impl<'a> Engine<'a> {
             classes,
             allowed,
             slack,
+            pending: vec![0; count],
             spent: 0,
             epoch: 0,
             looks: vec![None; count],
@@ -246,7 +249,23 @@ impl<'a> Engine<'a> {
             .map(move |start| start + block..start + 2 * block)
     }
 
-    /// The least slack of the sets containing `class`, exactly.
+    /// Applies the pending demands: s(T) −= Σ pending(c) for c in T, for every T.
+    fn flush(&mut self) {
+        if self.pending.iter().all(|p| *p == 0) {
+            return;
+        }
+        let mut added = vec![0i64; self.slack.len()];
+        for set in 1..added.len() {
+            let lowest = set.trailing_zeros() as usize;
+            added[set] = added[set & (set - 1)] + self.pending[lowest];
+        }
+        for (value, add) in self.slack.iter_mut().zip(&added) {
+            *value -= add;
+        }
+        self.pending.fill(0);
+    }
+
+    /// The least slack of the sets containing `class`, exactly (after a flush).
     fn least_slack(&self, class: usize) -> i64 {
         self.runs(class)
             .map(|run| self.slack[run].iter().copied().min().unwrap_or(i64::MAX))
@@ -259,12 +278,18 @@ impl<'a> Engine<'a> {
             .as_ref()
             .filter(|look| look.epoch == self.epoch)
             .cloned();
-        let look = fresh.unwrap_or_else(|| Look {
-            slack: self.least_slack(class),
-            spent_at: self.spent,
-            epoch: self.epoch,
-            binding: None,
-        });
+        let look = match fresh {
+            Some(look) => look,
+            None => {
+                self.flush();
+                Look {
+                    slack: self.least_slack(class),
+                    spent_at: self.spent,
+                    epoch: self.epoch,
+                    binding: None,
+                }
+            }
+        };
         self.looks[class] = Some(look.clone());
         look
     }
@@ -288,11 +313,7 @@ impl<'a> Engine<'a> {
         };
         if funded > 0 {
             let money = i64::try_from(price * i128::from(funded)).expect("at most the slack");
-            for run in self.runs(class).collect::<Vec<_>>() {
-                for value in &mut self.slack[run] {
-                    *value -= money;
-                }
-            }
+            self.pending[class] += money;
             self.spent += money;
             self.epoch += 1;
             let ranks = self.funded_ranks[class].get_or_insert((line.rank, line.rank, 0));
@@ -320,6 +341,7 @@ impl<'a> Engine<'a> {
         if let Some(binding) = look.binding {
             return binding;
         }
+        self.flush();
         let tightest = self
             .runs(class)
             .flatten()
@@ -339,7 +361,7 @@ impl<'a> Engine<'a> {
         &self,
         requirements: &[Requirement],
         order: &[usize],
-        class_of: &BTreeMap<Class, usize>,
+        class_of: &[usize],
         demand: &[i64],
         outcomes: &mut [LineOutcome],
     ) -> Vec<i64> {
@@ -380,10 +402,7 @@ impl<'a> Engine<'a> {
         let mut cursor = vec![0usize; classes];
         for &index in order {
             let line = &requirements[index];
-            let class = class_of[&Class {
-                category: line.category.clone(),
-                lethal: line.lethal,
-            }];
+            let class = class_of[index];
             let mut owed = i64::try_from(
                 u128::from(outcomes[index].funded_quantity) * line.unit_price as u128,
             )

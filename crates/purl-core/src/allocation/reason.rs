@@ -59,33 +59,55 @@ impl Binding {
         money: &dyn Fn(i128) -> String,
         more: i128,
     ) -> String {
+        format!(
+            "{}{}",
+            self.cause(fund_ids, money),
+            self.remedy(money, more)
+        )
+    }
+
+    /// The part of the sentence shared by every line this binding stops.
+    pub fn cause(
+        &self,
+        fund_ids: &dyn Fn(usize) -> String,
+        money: &dyn Fn(i128) -> String,
+    ) -> String {
         let class = describe(&self.class);
         if self.funds.is_empty() {
-            return format!(
-                "no fund may pay for {class}; {} more money that may pay for {class} would fund it",
-                money(more)
-            );
+            return format!("no fund may pay for {class}; ");
         }
-        let mut named: Vec<String> = self.funds.iter().take(5).map(|f| fund_ids(*f)).collect();
-        if self.funds.len() > 5 {
-            named.push(format!("and {} more", self.funds.len() - 5));
+        let mut named: Vec<String> = self.funds.iter().take(3).map(|f| fund_ids(*f)).collect();
+        if self.funds.len() > 3 {
+            named.push(format!("{} more", self.funds.len() - 3));
         }
-        let competing = self
-            .classes
-            .iter()
-            .map(describe)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let competing = match self.classes.as_slice() {
+            [only] if *only == self.class => String::new(),
+            classes if classes.len() <= 3 => format!(
+                " of {}",
+                classes.iter().map(describe).collect::<Vec<_>>().join(", ")
+            ),
+            classes => format!(" of {} classes", classes.len()),
+        };
         let exhausted_by = match self.funded_ranks {
-            Some((first, last, _)) if first == last => format!("rank {first}"),
-            Some((first, last, count)) => format!("{count} lines ranked {first}–{last}"),
-            None => "nothing yet (there is too little of it)".to_owned(),
+            Some((first, last, _)) if first == last => format!("rank {first}{competing}"),
+            Some((first, last, count)) => format!("{count} lines ranked {first}–{last}{competing}"),
+            None => "nothing: there is too little of it".to_owned(),
         };
         format!(
-            "the money that may pay for {class} (funds {}) is exhausted by {exhausted_by} of {competing}, leaving {}; {} more money that may pay for {class} would fund it fully",
+            "the money that may pay for {class} (funds {}) is exhausted by {exhausted_by}, leaving {}; ",
             named.join(", "),
-            money(i128::from(self.slack)),
-            money(more)
+            money(i128::from(self.slack))
         )
+    }
+
+    /// The line's own part: how much more money of its kind would fund it.
+    pub fn remedy(&self, money: &dyn Fn(i128) -> String, more: i128) -> String {
+        format!("{}{}", money(more), self.remedy_tail())
+    }
+
+    /// What follows the amount in the remedy (the same for every line of this binding).
+    pub fn remedy_tail(&self) -> String {
+        let fully = if self.funds.is_empty() { "" } else { " fully" };
+        format!(" more for {} would fund it{fully}", describe(&self.class))
     }
 }

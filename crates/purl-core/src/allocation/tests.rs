@@ -127,7 +127,10 @@ fn a_line_no_fund_may_pay_for_says_so() {
     ];
     let allocation = allocate(&requirements, &funds).unwrap();
     check_payments(&requirements, &funds, &allocation);
-    assert_eq!(sentence(&allocation, &funds, 0), "no fund may pay for air-defence (lethal); 100 more money that may pay for air-defence (lethal) would fund it");
+    assert_eq!(
+        sentence(&allocation, &funds, 0),
+        "no fund may pay for air-defence (lethal); 100 more for air-defence (lethal) would fund it"
+    );
 }
 
 #[test]
@@ -148,7 +151,7 @@ fn a_line_short_of_money_names_the_funds_the_lines_that_used_them_and_what_more_
     assert_eq!(funded, vec![3, 2, 0, 4]);
     assert_eq!(
         sentence(&allocation, &funds, 2),
-        "the money that may pay for air-defence (lethal) (funds NLD) is exhausted by 2 lines ranked 1–2 of air-defence (lethal), drones (lethal), leaving 50; 450 more money that may pay for air-defence (lethal) would fund it fully"
+        "the money that may pay for air-defence (lethal) (funds NLD) is exhausted by 2 lines ranked 1–2 of air-defence (lethal), drones (lethal), leaving 50; 450 more for air-defence (lethal) would fund it fully"
     );
 }
 
