@@ -358,3 +358,71 @@ fn every_command_explains_itself_with_an_example() {
         }
     }
 }
+
+#[test]
+fn allocate_funds_a_what_if_file_and_explains_every_gap() {
+    let installation = Installation {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let input = installation.write_file(
+        "what-if.json",
+        r#"{"currency": "USD",
+ "requirements": [
+   {"id": "R1", "rank": 1, "category": "medical", "lethal": false, "unit_price": "100.00", "quantity": 1},
+   {"id": "R2", "rank": 2, "category": "air-defence", "lethal": true, "unit_price": "100.00", "quantity": 2}],
+ "funds": [
+   {"id": "ANY", "contributor": "NLD", "amount": "100.00"},
+   {"id": "MED", "contributor": "NZL", "amount": "100.00", "categories": ["medical"], "lethal_allowed": false}]}"#,
+    );
+    let output = installation.ok(&["allocate", "--input", crate::support::path(&input)]);
+    let result: serde_json::Value = serde_json::from_str(&output).unwrap();
+    assert_eq!(
+        result["lines"][0]["sources"],
+        serde_json::json!([{"fund": "MED", "amount": "100.00"}])
+    );
+    assert_eq!(result["lines"][1]["funded_quantity"], 1);
+    assert_eq!(
+        result["lines"][1]["sources"],
+        serde_json::json!([{"fund": "ANY", "amount": "100.00"}])
+    );
+    let reason = result["lines"][1]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("100.00 USD more for air-defence (lethal) would fund it fully"),
+        "{reason}"
+    );
+    assert_eq!(
+        result["funds"],
+        serde_json::json!([{"id": "ANY", "remaining": "0.00"}, {"id": "MED", "remaining": "0.00"}])
+    );
+
+    let bad = installation.write_file(
+        "bad.json",
+        &std::fs::read_to_string(&input)
+            .unwrap()
+            .replace("\"100.00\", \"quantity\": 2", "\"-1\", \"quantity\": 2"),
+    );
+    let error = installation.fails(&["allocate", "--input", crate::support::path(&bad)]);
+    assert!(
+        error
+            .contains("requirements[1] (id R2): unit_price: amount '-1' must be greater than zero"),
+        "{error}"
+    );
+
+    let generated = installation.folder.path().join("generated.json");
+    installation.ok(&[
+        "allocate",
+        "--generate",
+        "--lines",
+        "300",
+        "--funds",
+        "7",
+        "--seed",
+        "3",
+        "--output",
+        crate::support::path(&generated),
+    ]);
+    let result = installation.ok(&["allocate", "--input", crate::support::path(&generated)]);
+    let result: serde_json::Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(result["lines"].as_array().unwrap().len(), 300);
+    assert_eq!(result["funds"].as_array().unwrap().len(), 7);
+}
