@@ -3,6 +3,7 @@
 //! and events and read-side records are committed in one transaction before the caller hears back.
 
 pub mod allocation_file;
+pub mod allocation_live;
 pub mod clock;
 pub mod error;
 pub mod import;

@@ -70,3 +70,93 @@ pub fn run(args: &AllocateArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `purl allocate --live`: the approved list against the money at hand, as a table or JSON.
+pub async fn live(
+    app: &purl_app::App<purl_store_sqlite::SqliteStore>,
+    args: &AllocateArgs,
+    format: crate::cli::Format,
+) -> anyhow::Result<()> {
+    use purl_app::allocation_live::PreviewOptions;
+    let period = args
+        .period
+        .as_deref()
+        .map(crate::parse::period)
+        .transpose()?;
+    let options = PreviewOptions {
+        include_committed: args.include_committed,
+    };
+    let preview = app
+        .preview_allocation(&purl_core::user::Actor::Operator, period, options)
+        .await
+        .map_err(crate::run::explain)?;
+    let money = |minor: i128| {
+        format!(
+            "{} USD",
+            crate::output::grouped(&purl_core::money::format_minor(minor, 2))
+        )
+    };
+    let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    for (index, (line, outcome)) in preview
+        .requirements
+        .iter()
+        .zip(&preview.allocation.lines)
+        .enumerate()
+    {
+        let sources: Vec<String> = outcome
+            .sources
+            .iter()
+            .map(|(f, m)| format!("{} {}", preview.funds[*f].id, money(i128::from(*m))))
+            .collect();
+        let reason = outcome.shortfall.as_ref().map(|s| {
+            s.binding
+                .sentence(&|f| preview.funds[f].id.clone(), &money, s.more_money)
+        });
+        rows.push(vec![
+            line.rank.to_string(),
+            line.id.clone(),
+            preview.items[index].clone(),
+            format!(
+                "{}{}",
+                line.category,
+                if line.lethal { " (lethal)" } else { "" }
+            ),
+            format!("{} of {}", outcome.funded_quantity, line.quantity),
+            sources.join("; "),
+            reason.clone().unwrap_or_default(),
+        ]);
+        lines.push(serde_json::json!({
+            "id": line.id, "rank": line.rank, "item": preview.items[index], "wanted_quantity": line.quantity,
+            "funded_quantity": outcome.funded_quantity,
+            "sources": outcome.sources.iter().map(|(f, m)| serde_json::json!({"fund": preview.funds[*f].id, "amount": purl_core::money::format_minor(i128::from(*m), 2)})).collect::<Vec<_>>(),
+            "reason": reason,
+        }));
+    }
+    let funds: Vec<_> = preview.funds.iter().zip(&preview.allocation.remaining).map(|(f, r)| serde_json::json!({"id": f.id, "contributor": f.contributor, "available": purl_core::money::format_minor(i128::from(f.amount), 2), "remaining": purl_core::money::format_minor(i128::from(*r), 2)})).collect();
+    if format == crate::cli::Format::Json {
+        return crate::output::json(
+            &serde_json::json!({"period": preview.period, "list_version": preview.list_version, "currency": "USD", "lines": lines, "funds": funds, "notes": preview.notes}),
+        );
+    }
+    println!(
+        "allocation preview of list {} v{} (nothing is written; USD at recorded rates)",
+        preview.period, preview.list_version
+    );
+    crate::output::table(
+        &[
+            "rank",
+            "line",
+            "item",
+            "category",
+            "funded",
+            "paid by",
+            "why not fully funded",
+        ],
+        rows,
+    );
+    for note in &preview.notes {
+        println!("note: {note}");
+    }
+    Ok(())
+}

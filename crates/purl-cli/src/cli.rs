@@ -123,12 +123,18 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct AllocateArgs {
     /// The what-if file to allocate.
-    #[arg(
-        long,
-        required_unless_present = "generate",
-        conflicts_with = "generate"
-    )]
+    #[arg(long, required_unless_present_any = ["generate", "live"], conflicts_with_all = ["generate", "live"])]
     pub input: Option<PathBuf>,
+    /// Preview the allocation of the installation's approved list from the money received and not
+    /// yet in a package (nothing is written).
+    #[arg(long, conflicts_with = "generate")]
+    pub live: bool,
+    /// With --live: the list's period (default: the latest approved list).
+    #[arg(long, requires = "live")]
+    pub period: Option<String>,
+    /// With --live: count committed money not yet received, at today's rate.
+    #[arg(long, requires = "live")]
+    pub include_committed: bool,
     /// Where to write the result (default: standard output).
     #[arg(long)]
     pub output: Option<PathBuf>,

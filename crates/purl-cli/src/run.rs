@@ -33,14 +33,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Audit(audit) => return ledger::audit(audit, cli.format),
-        Command::Allocate(args) => return allocate::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Allocate(args) if !args.live => {
+            return allocate::run(args).map(|()| ExitCode::SUCCESS)
+        }
         _ => {}
     }
     let app = install::open(&cli).await?;
     match &cli.command {
-        Command::Init { .. } | Command::Demo | Command::Audit(_) | Command::Allocate(_) => {
-            unreachable!("handled above")
-        }
+        Command::Init { .. } | Command::Demo | Command::Audit(_) => unreachable!("handled above"),
+        Command::Allocate(args) => allocate::live(&app, args, cli.format).await?,
         Command::Key(crate::cli::KeyCommand::ShowPublic) => {
             ledger::key_show_public(&app, &cli).await?
         }

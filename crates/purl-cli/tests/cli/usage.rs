@@ -426,3 +426,67 @@ fn allocate_funds_a_what_if_file_and_explains_every_gap() {
     assert_eq!(result["lines"].as_array().unwrap().len(), 300);
     assert_eq!(result["funds"].as_array().unwrap().len(), 7);
 }
+
+#[test]
+fn a_live_allocation_preview_funds_the_approved_list_from_money_at_hand_and_writes_nothing() {
+    let installation = Installation::demo();
+    let before = installation.ok(&["verify"]);
+    let preview = installation.json(&["allocate", "--live", "--period", "2025-11"]);
+    assert_eq!(preview["list_version"], 1);
+    let catalogue = installation.json(&["catalogue", "list"]);
+    let price_of = |item: &str| -> f64 {
+        let entry = catalogue
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == item)
+            .unwrap();
+        entry["unit_price"]["amount"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    for line in preview["lines"].as_array().unwrap() {
+        let funded = line["funded_quantity"].as_u64().unwrap();
+        assert!(funded <= line["wanted_quantity"].as_u64().unwrap());
+        let paid: f64 = line["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["amount"].as_str().unwrap().parse::<f64>().unwrap())
+            .sum();
+        assert!(
+            (paid - funded as f64 * price_of(line["item"].as_str().unwrap())).abs() < 0.005,
+            "{line}"
+        );
+        assert_eq!(
+            line["reason"].is_null(),
+            funded == line["wanted_quantity"].as_u64().unwrap(),
+            "{line}"
+        );
+    }
+    // PAC-3 (100) was packaged in full: nothing of it is left to fund.
+    assert_eq!(preview["lines"][0]["wanted_quantity"], 0);
+    let with_committed = installation.json(&[
+        "allocate",
+        "--live",
+        "--period",
+        "2025-11",
+        "--include-committed",
+    ]);
+    let funded = |p: &serde_json::Value| {
+        p["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["funded_quantity"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert!(funded(&with_committed) >= funded(&preview));
+    assert_eq!(
+        installation.ok(&["verify"]),
+        before,
+        "a preview writes nothing"
+    );
+}
