@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 //! The rules of the code base that a reviewer should not have to remember (after TigerBeetle's
 //! tidy): each ban names what to use instead.
 
