@@ -1,9 +1,11 @@
 //! Allocation on live data: the approved list of a period, still to be packaged, against the money
 //! received and not yet given to a package (and, if asked, committed money not yet received).
 
-use purl_core::allocation::{allocate, Allocation, Fund, Requirement};
-use purl_core::ids::Period;
-use purl_core::money::Money;
+use purl_core::allocation::{
+    allocate, Allocation, CommittedAllocation, CommittedLine, CommittedSource, Fund, Requirement,
+};
+use purl_core::ids::{Period, Reference};
+use purl_core::money::{Currency, Money};
 use purl_core::pledge::PledgeStatus;
 use purl_core::state::State;
 use purl_core::user::Actor;
@@ -173,4 +175,84 @@ fn funds(
         });
     }
     Ok((funds, notes))
+}
+
+impl LivePreview {
+    /// The reason of line `index` in words, if it is not fully funded (USD amounts).
+    pub fn reason(&self, index: usize) -> Option<String> {
+        let money = |minor: i128| format!("{} USD", purl_core::money::format_minor(minor, 2));
+        self.allocation.lines[index].shortfall.as_ref().map(|s| {
+            s.binding
+                .sentence(&|f| self.funds[f].id.clone(), &money, s.more_money)
+        })
+    }
+
+    /// The preview as the record the ledger keeps.
+    pub fn to_committed(&self, include_committed: bool) -> Result<CommittedAllocation, AppError> {
+        let mut lines = Vec::with_capacity(self.requirements.len());
+        for (index, (line, outcome)) in self
+            .requirements
+            .iter()
+            .zip(&self.allocation.lines)
+            .enumerate()
+        {
+            let sources = outcome
+                .sources
+                .iter()
+                .map(|(fund, minor)| {
+                    let pledge = Reference::parse(&self.funds[*fund].id)
+                        .map_err(|e| AppError::Invalid(e.to_string()))?;
+                    let usd = Money::from_minor(*minor, Currency::USD)
+                        .map_err(|e| AppError::Invalid(e.to_string()))?;
+                    Ok(CommittedSource { pledge, usd })
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
+            lines.push(CommittedLine {
+                line_id: line.id.clone(),
+                wanted: line.quantity,
+                funded: outcome.funded_quantity,
+                sources,
+                reason: self.reason(index),
+            });
+        }
+        Ok(CommittedAllocation {
+            number: 0,
+            period: self.period,
+            list_version: self.list_version,
+            on: chrono::NaiveDate::MIN,
+            include_committed,
+            lines,
+            version: 0,
+        })
+    }
+}
+
+impl<S: Store> App<S> {
+    /// Runs the allocation on the installation and records it in the ledger.
+    pub async fn commit_allocation(
+        &self,
+        actor: &Actor,
+        period: Option<Period>,
+        options: PreviewOptions,
+    ) -> Result<(LivePreview, crate::Written), AppError> {
+        let preview = self.preview_allocation(actor, period, options).await?;
+        let allocation = preview.to_committed(options.include_committed)?;
+        let request = format!(
+            "commit allocation {} v{} at head {}",
+            preview.period,
+            preview.list_version,
+            self.store().head().await?
+        );
+        let written = self
+            .execute(
+                actor,
+                purl_core::command::Command::CommitAllocation { allocation },
+                crate::WriteOptions {
+                    request,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok((preview, written))
+    }
 }

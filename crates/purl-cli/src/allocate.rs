@@ -86,10 +86,21 @@ pub async fn live(
     let options = PreviewOptions {
         include_committed: args.include_committed,
     };
-    let preview = app
-        .preview_allocation(&purl_core::user::Actor::Operator, period, options)
-        .await
-        .map_err(crate::run::explain)?;
+    let actor = purl_core::user::Actor::Operator;
+    let (preview, written) = if args.commit {
+        let (preview, written) = app
+            .commit_allocation(&actor, period, options)
+            .await
+            .map_err(crate::run::explain)?;
+        (preview, Some(written))
+    } else {
+        (
+            app.preview_allocation(&actor, period, options)
+                .await
+                .map_err(crate::run::explain)?,
+            None,
+        )
+    };
     let money = |minor: i128| {
         format!(
             "{} USD",
@@ -135,14 +146,23 @@ pub async fn live(
     }
     let funds: Vec<_> = preview.funds.iter().zip(&preview.allocation.remaining).map(|(f, r)| serde_json::json!({"id": f.id, "contributor": f.contributor, "available": purl_core::money::format_minor(i128::from(f.amount), 2), "remaining": purl_core::money::format_minor(i128::from(*r), 2)})).collect();
     if format == crate::cli::Format::Json {
-        return crate::output::json(
-            &serde_json::json!({"period": preview.period, "list_version": preview.list_version, "currency": "USD", "lines": lines, "funds": funds, "notes": preview.notes}),
-        );
+        return crate::output::json(&serde_json::json!({
+            "period": preview.period, "list_version": preview.list_version, "currency": "USD",
+            "lines": lines, "funds": funds, "notes": preview.notes, "written": written,
+        }));
     }
-    println!(
-        "allocation preview of list {} v{} (nothing is written; USD at recorded rates)",
-        preview.period, preview.list_version
-    );
+    match &written {
+        Some(written) => println!(
+            "allocation of list {} v{} recorded in the ledger (entry {}; USD at recorded rates)",
+            preview.period,
+            preview.list_version,
+            written.last_seq.unwrap_or_default()
+        ),
+        None => println!(
+            "allocation preview of list {} v{} (nothing is written; USD at recorded rates)",
+            preview.period, preview.list_version
+        ),
+    }
     crate::output::table(
         &[
             "rank",

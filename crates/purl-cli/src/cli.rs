@@ -135,6 +135,10 @@ pub struct AllocateArgs {
     /// With --live: count committed money not yet received, at today's rate.
     #[arg(long, requires = "live")]
     pub include_committed: bool,
+    /// With --live: record the allocation in the ledger (numbered; `purl allocate --live` alone
+    /// writes nothing).
+    #[arg(long, requires = "live")]
+    pub commit: bool,
     /// Where to write the result (default: standard output).
     #[arg(long)]
     pub output: Option<PathBuf>,

@@ -167,6 +167,9 @@ pub enum EventPayload {
         received_on: NaiveDate,
         quantity: u64,
     },
+    AllocationCommitted {
+        allocation: crate::allocation::CommittedAllocation,
+    },
 }
 
 impl EventPayload {
@@ -205,6 +208,7 @@ impl EventPayload {
             E::PackageStatusChanged { .. } => "package_status_changed",
             E::DeliveryShipped { .. } => "delivery_shipped",
             E::DeliveryReceived { .. } => "delivery_received",
+            E::AllocationCommitted { .. } => "allocation_committed",
         }
     }
 

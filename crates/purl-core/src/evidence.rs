@@ -161,6 +161,8 @@ pub fn concerns(state: &State, participant: &ParticipantCode, event: &EventPaylo
         | E::ListApprovedBy { .. }
         | E::ListVersionApproved { .. }
         | E::ListVersionSuperseded { .. }
-        | E::RatesRecorded { .. } => false,
+        | E::RatesRecorded { .. }
+        // An allocation names every contributor's money: it is no one participant's own record.
+        | E::AllocationCommitted { .. } => false,
     }
 }

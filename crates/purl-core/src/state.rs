@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::allocation::CommittedAllocation;
 use crate::catalogue::CatalogueItem;
 use crate::event::{Event, EventPayload};
 use crate::fx::{FxRate, FxTable};
@@ -26,6 +27,7 @@ pub struct State {
     pub packages: BTreeMap<u32, Package>,
     pub deliveries: BTreeMap<String, Delivery>,
     pub fx: FxTable,
+    pub allocations: BTreeMap<u32, crate::allocation::CommittedAllocation>,
     /// Sequence number of the last event applied (0 for an empty ledger).
     pub head: u64,
 }
@@ -42,10 +44,11 @@ pub enum RecordKind {
     Package,
     Delivery,
     FxRate,
+    Allocation,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 9] = [
+    pub const ALL: [RecordKind; 10] = [
         RecordKind::Participant,
         RecordKind::User,
         RecordKind::Item,
@@ -55,6 +58,7 @@ impl RecordKind {
         RecordKind::Package,
         RecordKind::Delivery,
         RecordKind::FxRate,
+        RecordKind::Allocation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +72,7 @@ impl RecordKind {
             RecordKind::Package => "package",
             RecordKind::Delivery => "delivery",
             RecordKind::FxRate => "fx_rate",
+            RecordKind::Allocation => "allocation",
         }
     }
 
@@ -177,6 +182,11 @@ impl State {
             | E::PackageStatusChanged { .. }
             | E::DeliveryShipped { .. }
             | E::DeliveryReceived { .. } => self.apply_package(payload),
+            E::AllocationCommitted { allocation } => {
+                let key = RecordKey::new(RecordKind::Allocation, allocation.number);
+                insert_new(&mut self.allocations, allocation.number, allocation, &key)?;
+                Ok(vec![key])
+            }
         }
     }
 
@@ -410,6 +420,9 @@ impl State {
             RecordKind::Payment => versioned(self.payments.get(id), |v| v.version),
             RecordKind::Package => versioned(self.packages.get(&id.parse().ok()?), |v| v.version),
             RecordKind::Delivery => versioned(self.deliveries.get(id), |v| v.version),
+            RecordKind::Allocation => {
+                versioned(self.allocations.get(&id.parse().ok()?), |v| v.version)
+            }
             RecordKind::FxRate => {
                 let (currency, date) = id.split_once('/')?;
                 let rate = self.fx.get(currency.parse().ok()?, date.parse().ok()?)?;
@@ -463,6 +476,10 @@ impl State {
             self.packages.keys().map(ToString::to_string).collect(),
         );
         add(
+            RecordKind::Allocation,
+            self.allocations.keys().map(ToString::to_string).collect(),
+        );
+        add(
             RecordKind::Delivery,
             self.deliveries.keys().cloned().collect(),
         );
@@ -484,6 +501,11 @@ impl State {
             RecordKind::Payment => load(&mut self.payments, body, |v: &Payment| v.id.clone()),
             RecordKind::Package => load(&mut self.packages, body, |v: &Package| v.number),
             RecordKind::Delivery => load(&mut self.deliveries, body, |v: &Delivery| v.id.clone()),
+            RecordKind::Allocation => {
+                load(&mut self.allocations, body, |v: &CommittedAllocation| {
+                    v.number
+                })
+            }
             RecordKind::FxRate => {
                 self.fx.insert(serde_json::from_str(body)?);
                 Ok(())
@@ -550,7 +572,8 @@ has_version!(
     Pledge,
     Payment,
     Package,
-    Delivery
+    Delivery,
+    CommittedAllocation
 );
 
 fn new_version(number: u32, based_on: Option<u32>) -> ListVersion {

@@ -490,3 +490,34 @@ fn a_live_allocation_preview_funds_the_approved_list_from_money_at_hand_and_writ
         "a preview writes nothing"
     );
 }
+
+#[test]
+fn a_committed_allocation_is_ledgered_and_verifies() {
+    let installation = Installation::demo();
+    let committed = installation.json(&[
+        "allocate",
+        "--live",
+        "--period",
+        "2025-12",
+        "--include-committed",
+        "--commit",
+    ]);
+    let seq = committed["written"]["last_seq"].as_u64().unwrap();
+    assert!(seq > 152, "{committed}");
+    installation.ok(&["checkpoint", "create"]);
+    let proof = installation.ok(&["proof", "inclusion", "--seq", &seq.to_string()]);
+    assert!(proof.contains("\"leaf_index\""), "{proof}");
+    let verify = installation.ok(&["verify"]);
+    assert!(verify.starts_with("ok:"), "{verify}");
+    let again = installation.json(&["allocate", "--live", "--period", "2025-12", "--commit"]);
+    assert_eq!(
+        again["written"]["last_seq"].as_u64().unwrap(),
+        seq + 1,
+        "a second run is a second numbered allocation"
+    );
+    let refused = installation.fails(&["allocate", "--live", "--period", "2026-01", "--commit"]);
+    assert!(
+        refused.contains("list '2026-01' does not exist"),
+        "{refused}"
+    );
+}

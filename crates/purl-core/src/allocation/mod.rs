@@ -424,3 +424,34 @@ impl<'a> Engine<'a> {
 
 #[cfg(test)]
 mod tests;
+
+/// An allocation the coordinator committed to the ledger: what each line of an approved list
+/// version got, from which pledges, and why not more.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CommittedAllocation {
+    /// Numbered in order of commitment, from 1.
+    pub number: u32,
+    pub period: crate::ids::Period,
+    pub list_version: u32,
+    pub on: chrono::NaiveDate,
+    /// Whether committed money not yet received was counted.
+    pub include_committed: bool,
+    pub lines: Vec<CommittedLine>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CommittedLine {
+    pub line_id: String,
+    /// Units still to fund when the allocation ran.
+    pub wanted: u64,
+    pub funded: u64,
+    pub sources: Vec<CommittedSource>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CommittedSource {
+    pub pledge: crate::ids::Reference,
+    pub usd: crate::money::Money,
+}

@@ -178,6 +178,10 @@ pub enum Command {
         received_on: NaiveDate,
         quantity: u64,
     },
+    /// Records an allocation run (its number and date are assigned here).
+    CommitAllocation {
+        allocation: crate::allocation::CommittedAllocation,
+    },
 }
 
 /// What `decide` needs beyond the state: who asks, and the date the command is made on.
@@ -237,7 +241,8 @@ impl Command {
             | C::CreateList { .. }
             | C::RecordPledge { .. }
             | C::RecordRates { .. }
-            | C::CreatePackage { .. } => None,
+            | C::CreatePackage { .. }
+            | C::CommitAllocation { .. } => None,
         }
     }
 }
@@ -284,6 +289,9 @@ pub fn decide(
         | C::SetPackageStatus { .. }
         | C::ShipDelivery { .. }
         | C::ReceiveDelivery { .. } => package::decide(state, context, command),
+        C::CommitAllocation { allocation } => {
+            package::commit_allocation(state, context, allocation)
+        }
     }
 }
 

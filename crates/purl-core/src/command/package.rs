@@ -382,3 +382,62 @@ fn ship(
     events.push(EventPayload::DeliveryShipped { delivery });
     Ok(events)
 }
+
+/// Records an allocation of an approved list version: every line named must be in that version,
+/// fund no more than its quantity, and every source must be a pledge.
+pub(super) fn commit_allocation(
+    state: &State,
+    context: &Context<'_>,
+    allocation: &crate::allocation::CommittedAllocation,
+) -> Result<Vec<EventPayload>, DomainError> {
+    context.require(Action::ManagePackages)?;
+    let period = allocation.period;
+    let list = state
+        .lists
+        .get(&period)
+        .ok_or_else(|| DomainError::not_found("list", period))?;
+    let id = format!("{period} v{}", allocation.list_version);
+    let version = list
+        .get_version(allocation.list_version)
+        .ok_or_else(|| DomainError::not_found("list version", &id))?;
+    if version.status != crate::list::ListStatus::Approved {
+        return Err(DomainError::transition(
+            "list version",
+            id,
+            version.status.as_str(),
+            "be allocated (only the approved version is)",
+        ));
+    }
+    for line in &allocation.lines {
+        let listed = version
+            .line(&line.line_id)
+            .ok_or_else(|| DomainError::not_found("line", format!("{id} {}", line.line_id)))?;
+        if line.funded > line.wanted || line.wanted > listed.quantity {
+            return Err(DomainError::invalid(format!(
+                "line {}: {} funded of {} wanted exceeds its quantity {}",
+                line.line_id, line.funded, line.wanted, listed.quantity
+            )));
+        }
+        if let Some(source) = line
+            .sources
+            .iter()
+            .find(|s| !state.pledges.contains_key(&s.pledge) || !s.usd.is_positive())
+        {
+            return Err(DomainError::invalid(format!(
+                "line {}: source {} is not a pledge with a positive amount",
+                line.line_id, source.pledge
+            )));
+        }
+    }
+    let mut recorded = allocation.clone();
+    recorded.number = state
+        .allocations
+        .keys()
+        .next_back()
+        .map_or(1, |last| last + 1);
+    recorded.on = context.today;
+    recorded.version = 0;
+    Ok(vec![EventPayload::AllocationCommitted {
+        allocation: recorded,
+    }])
+}
