@@ -1,0 +1,365 @@
+//! The PostgreSQL backend: the same tables and contract as SQLite, for installations where several
+//! `purl serve` processes share one database. Appends are serialised by a transaction-scoped
+//! advisory lock, so the ledger has one sequence without gaps or forks.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use purl_core::merkle::{Hash, NodeId};
+use purl_core::state::RecordKind;
+use purl_store::{
+    Commit, IdempotentResult, Store, StoreError, StoredCheckpoint, StoredEvent, StoredRecord,
+};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+/// The advisory lock every append takes (an arbitrary constant: "PURL" in ASCII).
+const APPEND_LOCK: i64 = 0x5055_524c;
+/// Connections per process.
+const POOL_CONNECTIONS_MAX: u32 = 8;
+/// A statement running longer than this is cancelled rather than holding the ledger.
+const STATEMENT_TIMEOUT_MS: u64 = 30_000;
+/// Rows read per query when scanning.
+pub const PAGE_ROWS_MAX: u32 = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+fn unavailable(error: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(Box::new(error))
+}
+
+fn other(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict { what: "unique key" }
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            unavailable(error)
+        }
+        _ => StoreError::Other(Box::new(error)),
+    }
+}
+
+fn corrupt(detail: String) -> StoreError {
+    StoreError::Corrupt { detail }
+}
+
+fn to_i64(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| corrupt(format!("{value} exceeds i64")))
+}
+
+fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| corrupt(format!("{what} {value} is negative")))
+}
+
+fn to_hash(bytes: Vec<u8>, what: &str) -> Result<Hash, StoreError> {
+    Hash::try_from(bytes).map_err(|_| corrupt(format!("{what} is not 32 bytes")))
+}
+
+impl PostgresStore {
+    /// Connects with explicit options (pool size, statement timeout) and, if `search_path` is
+    /// given, uses that schema.
+    pub async fn connect(url: &str, search_path: Option<&str>) -> Result<Self, StoreError> {
+        let mut options = PgConnectOptions::from_str(url).map_err(other)?;
+        let timeout = format!("{STATEMENT_TIMEOUT_MS}");
+        options = options.options([("statement_timeout", timeout.as_str())]);
+        if let Some(schema) = search_path {
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_CONNECTIONS_MAX)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations (`purl migrate`).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations")
+            .run(&self.pool)
+            .await
+            .map_err(|error| StoreError::Other(Box::new(error)))
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+type EventRow = (i64, i64, String, String, Vec<u8>, Vec<u8>, Vec<u8>);
+
+impl Store for PostgresStore {
+    async fn head(&self) -> Result<u64, StoreError> {
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)?;
+        to_u64(head, "head")
+    }
+
+    async fn commit(&self, expected_head: u64, commit: Commit) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await.map_err(other)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(APPEND_LOCK)
+            .execute(&mut *transaction)
+            .await
+            .map_err(other)?;
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events")
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(other)?;
+        if u64::try_from(head).ok() != Some(expected_head) {
+            return Err(StoreError::Conflict {
+                what: "ledger head",
+            });
+        }
+        let mut last_seq = to_i64(expected_head)?;
+        for event in &commit.events {
+            assert_eq!(
+                to_i64(event.seq)?,
+                last_seq + 1,
+                "the app numbers a commit's events from the head on"
+            );
+            last_seq += 1;
+            sqlx::query("INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(last_seq)
+                .bind(event.at_us)
+                .bind(&event.actor)
+                .bind(&event.kind)
+                .bind(&event.bytes)
+                .bind(&event.salt)
+                .bind(&event.leaf_hash)
+                .execute(&mut *transaction)
+                .await
+                .map_err(other)?;
+        }
+        for record in &commit.records {
+            sqlx::query(
+                "INSERT INTO records (kind, id, version, body, last_seq) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
+            )
+            .bind(record.key.kind.as_str())
+            .bind(&record.key.id)
+            .bind(to_i64(record.version)?)
+            .bind(&record.body)
+            .bind(last_seq)
+            .execute(&mut *transaction)
+            .await
+            .map_err(other)?;
+        }
+        for (id, hash) in &commit.nodes {
+            sqlx::query("INSERT INTO tree_nodes (level, idx, hash) VALUES ($1, $2, $3)")
+                .bind(i32::try_from(id.level).map_err(|_| corrupt("tree level".into()))?)
+                .bind(to_i64(id.index)?)
+                .bind(hash.as_slice())
+                .execute(&mut *transaction)
+                .await
+                .map_err(other)?;
+        }
+        if let Some(result) = &commit.idempotency {
+            sqlx::query("INSERT INTO idempotency (key, request_hash, response, at_us) VALUES ($1, $2, $3, $4)")
+                .bind(&result.key)
+                .bind(&result.request_hash)
+                .bind(&result.response)
+                .bind(result.at_us)
+                .execute(&mut *transaction)
+                .await
+                .map_err(other)?;
+        }
+        transaction.commit().await.map_err(other)
+    }
+
+    async fn events(&self, after: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as("SELECT seq, at_us, actor, kind, body, salt, leaf_hash FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(to_i64(after)?)
+            .bind(i64::from(limit.min(PAGE_ROWS_MAX)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)?;
+        rows.into_iter()
+            .map(|(seq, at_us, actor, kind, bytes, salt, leaf_hash)| {
+                Ok(StoredEvent {
+                    seq: to_u64(seq, "event sequence number")?,
+                    at_us,
+                    actor,
+                    kind,
+                    bytes,
+                    salt,
+                    leaf_hash,
+                })
+            })
+            .collect()
+    }
+
+    async fn records(&self) -> Result<Vec<StoredRecord>, StoreError> {
+        let rows: Vec<(String, String, i64, String)> =
+            sqlx::query_as("SELECT kind, id, version, body FROM records ORDER BY kind COLLATE \"C\", id COLLATE \"C\"")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(other)?;
+        rows.into_iter()
+            .map(|(kind, id, version, body)| {
+                let parsed = RecordKind::parse(&kind)
+                    .ok_or_else(|| corrupt(format!("unknown record kind '{kind}'")))?;
+                Ok(StoredRecord {
+                    kind: parsed,
+                    id,
+                    version: to_u64(version, "record version")?,
+                    body,
+                })
+            })
+            .collect()
+    }
+
+    async fn find_idempotent(&self, key: &str) -> Result<Option<IdempotentResult>, StoreError> {
+        let row: Option<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT key, request_hash, response, at_us FROM idempotency WHERE key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(
+            row.map(|(key, request_hash, response, at_us)| IdempotentResult {
+                key,
+                request_hash,
+                response,
+                at_us,
+            }),
+        )
+    }
+
+    async fn tree_nodes(&self, ids: &[NodeId]) -> Result<Vec<(NodeId, Hash)>, StoreError> {
+        let levels: Vec<i32> = ids
+            .iter()
+            .map(|id| i32::try_from(id.level).unwrap_or(i32::MAX))
+            .collect();
+        let indexes: Vec<i64> = ids
+            .iter()
+            .map(|id| i64::try_from(id.index).unwrap_or(i64::MAX))
+            .collect();
+        let rows: Vec<(i32, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT t.level, t.idx, t.hash FROM tree_nodes t JOIN UNNEST($1::INTEGER[], $2::BIGINT[]) AS wanted (level, idx)
+             ON t.level = wanted.level AND t.idx = wanted.idx",
+        )
+        .bind(&levels)
+        .bind(&indexes)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        rows.into_iter()
+            .map(|(level, index, hash)| node(level, index, hash))
+            .collect()
+    }
+
+    async fn tree_nodes_page(
+        &self,
+        after: Option<NodeId>,
+        limit: u32,
+    ) -> Result<Vec<(NodeId, Hash)>, StoreError> {
+        let (level, index) = after.map_or((-1, -1), |id| {
+            (
+                i32::try_from(id.level).unwrap_or(i32::MAX),
+                i64::try_from(id.index).unwrap_or(i64::MAX),
+            )
+        });
+        let rows: Vec<(i32, i64, Vec<u8>)> = sqlx::query_as("SELECT level, idx, hash FROM tree_nodes WHERE (level, idx) > ($1, $2) ORDER BY level, idx LIMIT $3")
+            .bind(level)
+            .bind(index)
+            .bind(i64::from(limit.min(PAGE_ROWS_MAX * 2)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)?;
+        rows.into_iter()
+            .map(|(level, index, hash)| node(level, index, hash))
+            .collect()
+    }
+
+    async fn leaf_hashes(&self, after: u64, limit: u32) -> Result<Vec<(u64, Hash)>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, leaf_hash FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(to_i64(after)?)
+        .bind(i64::from(limit.min(PAGE_ROWS_MAX * 10)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        rows.into_iter()
+            .map(|(seq, hash)| {
+                Ok((
+                    to_u64(seq, "event")?,
+                    to_hash(hash, &format!("the leaf hash of event {seq}"))?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO checkpoints (size, root, note, at_us) VALUES ($1, $2, $3, $4)")
+            .bind(to_i64(checkpoint.size)?)
+            .bind(checkpoint.root.as_slice())
+            .bind(&checkpoint.note)
+            .bind(checkpoint.at_us)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>, String, i64)> =
+            sqlx::query_as("SELECT size, root, note, at_us FROM checkpoints ORDER BY size")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(other)?;
+        rows.into_iter()
+            .map(|(size, root, note, at_us)| {
+                Ok(StoredCheckpoint {
+                    size: to_u64(size, "checkpoint size")?,
+                    root: to_hash(root, "a checkpoint root")?,
+                    note,
+                    at_us,
+                })
+            })
+            .collect()
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        if inserted.rows_affected() == 1 || self.setting(key).await?.as_deref() == Some(value) {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict {
+                what: "setting already set",
+            })
+        }
+    }
+}
+
+fn node(level: i32, index: i64, hash: Vec<u8>) -> Result<(NodeId, Hash), StoreError> {
+    let id = NodeId {
+        level: u32::try_from(level).map_err(|_| corrupt(format!("tree level {level}")))?,
+        index: to_u64(index, "tree index")?,
+    };
+    Ok((id, to_hash(hash, "a tree node hash")?))
+}
