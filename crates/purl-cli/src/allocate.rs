@@ -66,14 +66,14 @@ pub fn run(args: &AllocateArgs) -> anyhow::Result<()> {
                 output.display()
             );
         }
-        None => print!("{json}"),
+        None => say_raw!("{json}"),
     }
     Ok(())
 }
 
 /// `purl allocate --live`: the approved list against the money at hand, as a table or JSON.
-pub async fn live(
-    app: &purl_app::App<purl_store_sqlite::SqliteStore>,
+pub async fn live<S: purl_store::Store>(
+    app: &purl_app::App<S>,
     args: &AllocateArgs,
     format: crate::cli::Format,
 ) -> anyhow::Result<()> {
@@ -152,15 +152,16 @@ pub async fn live(
         }));
     }
     match &written {
-        Some(written) => println!(
+        Some(written) => say!(
             "allocation of list {} v{} recorded in the ledger (entry {}; USD at recorded rates)",
             preview.period,
             preview.list_version,
             written.last_seq.unwrap_or_default()
         ),
-        None => println!(
+        None => say!(
             "allocation preview of list {} v{} (nothing is written; USD at recorded rates)",
-            preview.period, preview.list_version
+            preview.period,
+            preview.list_version
         ),
     }
     crate::output::table(
@@ -176,7 +177,7 @@ pub async fn live(
         rows,
     );
     for note in &preview.notes {
-        println!("note: {note}");
+        say!("note: {note}");
     }
     Ok(())
 }

@@ -57,6 +57,11 @@ pub enum Command {
         #[arg(long)]
         origin: Option<String>,
     },
+    /// Apply pending database migrations (PostgreSQL; SQLite migrates when opened).
+    #[command(
+        after_help = "Example:\n  PURL_DATABASE_URL=postgres://purl@db.internal/purl purl migrate"
+    )]
+    Migrate,
     /// Load a realistic demo data set into a new installation (creating it if needed).
     #[command(after_help = "Example:\n  purl demo && purl report overview")]
     Demo,

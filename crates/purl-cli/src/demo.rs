@@ -11,7 +11,7 @@ use purl_core::money::{Currency, Money};
 use purl_core::package::PackageStatus;
 use purl_core::participant::{Membership, Party};
 use purl_core::user::{Actor, Role};
-use purl_store_sqlite::SqliteStore;
+use purl_store::Store;
 
 use crate::cli::Cli;
 use crate::install;
@@ -48,16 +48,23 @@ fn money(amount: &str, currency: &str) -> Money {
 
 pub async fn load(cli: &Cli) -> anyhow::Result<()> {
     let clock = || Box::new(FixedClock(DEMO_NOW_US));
-    let app = if install::exists(cli)? {
+    let opened = if install::exists(cli).await? {
         install::open_with(cli, clock()).await?
     } else {
         install::init(cli, clock(), None).await?
     };
+    match opened {
+        install::Opened::Sqlite(app) => load_into(cli, &app).await,
+        install::Opened::Postgres(app) => load_into(cli, &app).await,
+    }
+}
+
+async fn load_into<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<()> {
     let state = app.load_state().await.map_err(crate::run::explain)?;
     let demo_user = Username::parse("nato.cell").expect("a valid user name");
     if state.users.contains_key(&demo_user) && state.pledges.contains_key(&reference("NLD-2025-08"))
     {
-        println!(
+        say!(
             "ok: the demo is already loaded ({} ledger entries); nothing changed",
             state.head
         );
@@ -67,7 +74,7 @@ pub async fn load(cli: &Cli) -> anyhow::Result<()> {
         bail!("the installation already holds other data; the demo loads only into a new one (try another --data-dir)");
     }
     let bar = indicatif::ProgressBar::new(5).with_message("loading the demo");
-    execute(&app, participants_and_users())
+    execute(app, participants_and_users())
         .await
         .context("while adding auditors and users")?;
     bar.inc(1);
@@ -95,10 +102,10 @@ pub async fn load(cli: &Cli) -> anyhow::Result<()> {
             .map_err(crate::run::explain)?;
     }
     bar.inc(1);
-    execute(&app, approvals("2025-11"))
+    execute(app, approvals("2025-11"))
         .await
         .context("while approving the November list")?;
-    execute(&app, approvals("2025-12"))
+    execute(app, approvals("2025-12"))
         .await
         .context("while approving the December list")?;
     let v2 = ImportKind::Requirements {
@@ -114,11 +121,11 @@ pub async fn load(cli: &Cli) -> anyhow::Result<()> {
     .await
     .map_err(crate::run::explain)?;
     bar.inc(1);
-    execute(&app, packages())
+    execute(app, packages())
         .await
         .context("while forming the packages")?;
     bar.inc(1);
-    execute(&app, deliveries())
+    execute(app, deliveries())
         .await
         .context("while recording deliveries")?;
     bar.finish_and_clear();
@@ -126,12 +133,12 @@ pub async fn load(cli: &Cli) -> anyhow::Result<()> {
         .await
         .map_err(crate::run::explain)?;
     let head = purl_store::Store::head(app.store()).await?;
-    println!("ok: demo loaded, {head} ledger entries");
-    println!("try: purl report overview | purl pledge list | purl list show 2025-12 | purl list diff 2025-12 1 2 | purl package show 1 | purl verify");
+    say!("ok: demo loaded, {head} ledger entries");
+    say!("try: purl report overview | purl pledge list | purl list show 2025-12 | purl list diff 2025-12 1 2 | purl package show 1 | purl verify");
     Ok(())
 }
 
-async fn execute(app: &App<SqliteStore>, commands: Vec<Command>) -> anyhow::Result<()> {
+async fn execute<S: Store>(app: &App<S>, commands: Vec<Command>) -> anyhow::Result<()> {
     let options = WriteOptions {
         request: "demo".into(),
         ..WriteOptions::default()

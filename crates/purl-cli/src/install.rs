@@ -9,7 +9,8 @@ use purl_core::checkpoint::SignerKey;
 use purl_core::command::Command;
 use purl_core::participant::reference_participants;
 use purl_core::user::Actor;
-use purl_store::Store as _;
+use purl_store::Store;
+use purl_store_postgres::PostgresStore;
 use purl_store_sqlite::SqliteStore;
 
 use crate::cli::Cli;
@@ -21,64 +22,125 @@ pub const SIGNING_KEY_FILE: &str = "ledger-signing.key";
 /// The verifier key, for auditors.
 pub const VERIFIER_KEY_FILE: &str = "ledger-verifier.pub";
 
-/// Where the database is: the `--database-url` if given, else the file in the data folder.
-fn database_path(cli: &Cli) -> anyhow::Result<PathBuf> {
+/// Where the database is.
+enum Location {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// An opened installation on one of the two backends.
+pub enum Opened {
+    Sqlite(App<SqliteStore>),
+    Postgres(App<PostgresStore>),
+}
+
+/// The `--database-url` if given, else the SQLite file in the data folder.
+fn location(cli: &Cli) -> anyhow::Result<Location> {
     let Some(url) = &cli.database_url else {
-        return Ok(cli.data_dir.join(DATABASE_FILE));
+        return Ok(Location::Sqlite(cli.data_dir.join(DATABASE_FILE)));
     };
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
         if path.is_empty() {
-            bail!("the database URL '{url}' names no file");
+            bail!("the database URL names no file");
         }
-        return Ok(PathBuf::from(path));
+        return Ok(Location::Sqlite(PathBuf::from(path)));
     }
     let scheme = url.split(':').next().unwrap_or_default();
     if matches!(scheme, "postgres" | "postgresql") {
-        bail!("PostgreSQL URLs are not supported by this build yet; use a sqlite: URL or the data folder");
+        return Ok(Location::Postgres(url.clone()));
     }
-    bail!("unknown database URL scheme '{scheme}:'; expected sqlite:///path/to/purl.sqlite")
+    bail!("unknown database URL scheme '{scheme}:'; expected sqlite:///path/to/purl.sqlite or postgres://user@host/database")
+}
+
+async fn connect_postgres(url: &str) -> anyhow::Result<PostgresStore> {
+    // The URL may hold a password: errors name the database, never the URL.
+    PostgresStore::connect(url, None)
+        .await
+        .context("while connecting to PostgreSQL")
 }
 
 /// Opens an existing installation.
-pub async fn open(cli: &Cli) -> anyhow::Result<App<SqliteStore>> {
+pub async fn open(cli: &Cli) -> anyhow::Result<Opened> {
     open_with(cli, Box::new(SystemClock)).await
 }
 
 /// Opens an existing installation with a given clock (the demo's is fixed in December 2025).
-pub async fn open_with(cli: &Cli, clock: Box<dyn Clock>) -> anyhow::Result<App<SqliteStore>> {
-    let path = database_path(cli)?;
-    if !path.exists() {
-        bail!(
-            "no installation at {}; create one with `purl init` (or `purl demo`)",
-            path.display()
-        );
+pub async fn open_with(cli: &Cli, clock: Box<dyn Clock>) -> anyhow::Result<Opened> {
+    match location(cli)? {
+        Location::Sqlite(path) => {
+            if !path.exists() {
+                bail!(
+                    "no installation at {}; create one with `purl init` (or `purl demo`)",
+                    path.display()
+                );
+            }
+            let store = SqliteStore::open(&path)
+                .await
+                .with_context(|| format!("while opening {}", path.display()))?;
+            Ok(Opened::Sqlite(App::new(store, clock)))
+        }
+        Location::Postgres(url) => {
+            let store = connect_postgres(&url).await?;
+            let pending = store.pending_migrations().await?;
+            if pending > 0 {
+                bail!("the PostgreSQL schema is behind this build by {pending} migration(s); run `purl migrate` first");
+            }
+            if store.setting(VERIFIER_KEY_SETTING).await?.is_none() {
+                bail!("no installation in this PostgreSQL database; create one with `purl init` (or `purl demo`)");
+            }
+            Ok(Opened::Postgres(App::new(store, clock)))
+        }
     }
-    let store = SqliteStore::open(&path)
-        .await
-        .with_context(|| format!("while opening {}", path.display()))?;
-    Ok(App::new(store, clock))
 }
 
-pub fn exists(cli: &Cli) -> anyhow::Result<bool> {
-    Ok(database_path(cli)?.exists())
+/// Whether an installation exists where the options point.
+pub async fn exists(cli: &Cli) -> anyhow::Result<bool> {
+    match location(cli)? {
+        Location::Sqlite(path) => Ok(path.exists()),
+        Location::Postgres(url) => {
+            let store = connect_postgres(&url).await?;
+            Ok(store.pending_migrations().await? == 0
+                && store.setting(VERIFIER_KEY_SETTING).await?.is_some())
+        }
+    }
 }
 
-/// Creates the database and records the reference participants. Refuses to touch an existing one.
+/// `purl migrate`: applies pending PostgreSQL migrations (SQLite migrates when opened).
+pub async fn migrate(cli: &Cli) -> anyhow::Result<String> {
+    match location(cli)? {
+        Location::Sqlite(path) => {
+            SqliteStore::open(&path)
+                .await
+                .with_context(|| format!("while opening {}", path.display()))?;
+            Ok(format!(
+                "ok: {} is up to date (SQLite migrates when opened)",
+                path.display()
+            ))
+        }
+        Location::Postgres(url) => {
+            let store = connect_postgres(&url).await?;
+            let pending = store.pending_migrations().await?;
+            store
+                .migrate()
+                .await
+                .context("while migrating PostgreSQL")?;
+            Ok(format!(
+                "ok: {pending} migration(s) applied; the schema is up to date"
+            ))
+        }
+    }
+}
+
+/// Creates a new installation: database, checkpoint key, reference participants, first
+/// checkpoint. Refuses to touch an existing one.
 pub async fn init(
     cli: &Cli,
     clock: Box<dyn Clock>,
     origin: Option<&str>,
-) -> anyhow::Result<App<SqliteStore>> {
-    let path = database_path(cli)?;
-    if path.exists() {
-        bail!(
-            "an installation already exists at {}; refusing to overwrite it",
-            path.display()
-        );
-    }
+) -> anyhow::Result<Opened> {
     let key_path = cli.data_dir.join(SIGNING_KEY_FILE);
     if key_path.exists() {
         bail!(
@@ -86,33 +148,69 @@ pub async fn init(
             key_path.display()
         );
     }
+    match location(cli)? {
+        Location::Sqlite(path) => {
+            if path.exists() {
+                bail!(
+                    "an installation already exists at {}; refusing to overwrite it",
+                    path.display()
+                );
+            }
+            if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(folder)
+                    .with_context(|| format!("while creating {}", folder.display()))?;
+            }
+            let signer = new_signer(cli, origin)?;
+            let store = SqliteStore::create(&path)
+                .await
+                .with_context(|| format!("while creating {}", path.display()))?;
+            let app = App::new(store, clock);
+            set_up(&app, &signer).await?;
+            Ok(Opened::Sqlite(app))
+        }
+        Location::Postgres(url) => {
+            let store = connect_postgres(&url).await?;
+            store
+                .migrate()
+                .await
+                .context("while creating the PostgreSQL schema")?;
+            if store.head().await? > 0 || store.setting(VERIFIER_KEY_SETTING).await?.is_some() {
+                bail!("this PostgreSQL database already holds an installation; refusing to overwrite it");
+            }
+            let signer = new_signer(cli, origin)?;
+            let app = App::new(store, clock);
+            set_up(&app, &signer).await?;
+            Ok(Opened::Postgres(app))
+        }
+    }
+}
+
+/// Draws the checkpoint key and writes it (owner-only) and its verifier key to the data folder.
+fn new_signer(cli: &Cli, origin: Option<&str>) -> anyhow::Result<SignerKey> {
     let origin = origin.map_or_else(
         || format!("purl-ledger/{}", hex::encode(rand::random::<[u8; 8]>())),
         str::to_owned,
     );
     let signer = SignerKey::from_seed(&origin, rand::random())
         .map_err(|e| anyhow::anyhow!("--origin: {e}"))?;
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("while creating {}", folder.display()))?;
-    }
     std::fs::create_dir_all(&cli.data_dir)
         .with_context(|| format!("while creating {}", cli.data_dir.display()))?;
-    write_private(&key_path, &signer.encode())?;
+    write_private(&cli.data_dir.join(SIGNING_KEY_FILE), &signer.encode())?;
     let verifier = signer.verifier().encode();
     std::fs::write(
         cli.data_dir.join(VERIFIER_KEY_FILE),
         format!("{verifier}\n"),
     )
     .context("while writing the verifier key")?;
-    let store = SqliteStore::create(&path)
-        .await
-        .with_context(|| format!("while creating {}", path.display()))?;
-    store
-        .set_setting(VERIFIER_KEY_SETTING, &verifier)
+    Ok(signer)
+}
+
+/// Records the verifier key, the reference participants and the first checkpoint.
+async fn set_up<S: Store>(app: &App<S>, signer: &SignerKey) -> anyhow::Result<()> {
+    app.store()
+        .set_setting(VERIFIER_KEY_SETTING, &signer.verifier().encode())
         .await
         .context("while recording the verifier key")?;
-    let app = App::new(store, clock);
     let commands = reference_participants()
         .into_iter()
         .map(|p| Command::AddParticipant {
@@ -131,11 +229,11 @@ pub async fn init(
         .await
         .map_err(purl_app::AppError::from)
         .context("while recording the reference participants")?;
-    app.sign_checkpoint(&signer)
+    app.sign_checkpoint(signer)
         .await
         .map_err(crate::run::explain)
         .context("while signing the first checkpoint")?;
-    Ok(app)
+    Ok(())
 }
 
 /// Writes a file only its owner may read.

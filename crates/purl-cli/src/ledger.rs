@@ -9,14 +9,10 @@ use purl_app::App;
 use purl_core::checkpoint::VerifierKey;
 use purl_core::evidence::{verify_bundle, EvidenceBundle};
 use purl_core::merkle::{self, Hash};
-use purl_store::Store as _;
-use purl_store_sqlite::SqliteStore;
 
 use crate::cli::{AuditCommand, CheckpointCommand, Cli, EvidenceCommand, Format, ProofCommand};
 use crate::run::explain;
 use crate::{install, output, parse};
-
-type Installed = App<SqliteStore>;
 
 /// Writes `text` to `output`, or prints it.
 fn emit(output: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
@@ -24,9 +20,9 @@ fn emit(output: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
         Some(path) => {
             std::fs::write(path, text)
                 .with_context(|| format!("while writing {}", path.display()))?;
-            println!("ok: written to {}", path.display());
+            say!("ok: written to {}", path.display());
         }
-        None => print!("{text}"),
+        None => say_raw!("{text}"),
     }
     Ok(())
 }
@@ -36,7 +32,7 @@ fn json_text<T: serde::Serialize>(value: &T) -> anyhow::Result<String> {
 }
 
 /// After a write: sign a checkpoint if enough events or time have passed.
-pub async fn after_write(app: &Installed, cli: &Cli) -> anyhow::Result<()> {
+pub async fn after_write<S: purl_store::Store>(app: &App<S>, cli: &Cli) -> anyhow::Result<()> {
     let signer = install::signer(cli)?;
     if let Some(checkpoint) = app.maybe_checkpoint(&signer).await.map_err(explain)? {
         tracing::info!(size = checkpoint.size, "checkpoint signed");
@@ -44,7 +40,7 @@ pub async fn after_write(app: &Installed, cli: &Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn key_show_public(app: &Installed, cli: &Cli) -> anyhow::Result<()> {
+pub async fn key_show_public<S: purl_store::Store>(app: &App<S>, cli: &Cli) -> anyhow::Result<()> {
     let key = match install::signer(cli) {
         Ok(signer) => signer.verifier(),
         Err(_) => app
@@ -53,12 +49,12 @@ pub async fn key_show_public(app: &Installed, cli: &Cli) -> anyhow::Result<()> {
             .map_err(explain)?
             .ok_or_else(|| anyhow!("this installation has no checkpoint key"))?,
     };
-    println!("{}", key.encode());
+    say!("{}", key.encode());
     Ok(())
 }
 
-pub async fn checkpoint(
-    app: &Installed,
+pub async fn checkpoint<S: purl_store::Store>(
+    app: &App<S>,
     cli: &Cli,
     command: &CheckpointCommand,
 ) -> anyhow::Result<()> {
@@ -68,7 +64,7 @@ pub async fn checkpoint(
                 .sign_checkpoint(&install::signer(cli)?)
                 .await
                 .map_err(explain)?;
-            print!("{}", checkpoint.note);
+            say_raw!("{}", checkpoint.note);
         }
         CheckpointCommand::List => {
             let checkpoints = app.store().checkpoints().await?;
@@ -97,7 +93,10 @@ fn at(at_us: i64) -> String {
         .map_or_else(|| at_us.to_string(), |t| t.to_rfc3339())
 }
 
-pub async fn proof(app: &Installed, command: &ProofCommand) -> anyhow::Result<()> {
+pub async fn proof<S: purl_store::Store>(
+    app: &App<S>,
+    command: &ProofCommand,
+) -> anyhow::Result<()> {
     let latest = || async {
         app.checkpoint_at(None)
             .await
@@ -124,7 +123,10 @@ pub async fn proof(app: &Installed, command: &ProofCommand) -> anyhow::Result<()
     }
 }
 
-pub async fn evidence(app: &Installed, command: &EvidenceCommand) -> anyhow::Result<()> {
+pub async fn evidence<S: purl_store::Store>(
+    app: &App<S>,
+    command: &EvidenceCommand,
+) -> anyhow::Result<()> {
     let EvidenceCommand::Export {
         participant,
         size,
@@ -136,7 +138,7 @@ pub async fn evidence(app: &Installed, command: &EvidenceCommand) -> anyhow::Res
         .map_err(explain)?;
     std::fs::write(output, json_text(&bundle)?)
         .with_context(|| format!("while writing {}", output.display()))?;
-    println!(
+    say!(
         "ok: {} record(s) of {participant} with inclusion proofs written to {}",
         bundle.entries.len(),
         output.display()
@@ -181,7 +183,7 @@ pub fn audit(command: &AuditCommand, format: Format) -> anyhow::Result<ExitCode>
             if format == Format::Json {
                 output::json(&value)?;
             } else {
-                println!("ok: {value}");
+                say!("ok: {value}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -189,7 +191,7 @@ pub fn audit(command: &AuditCommand, format: Format) -> anyhow::Result<ExitCode>
             if format == Format::Json {
                 output::json(&serde_json::json!({"ok": false, "error": format!("{error:#}")}))?;
             } else {
-                println!("FAILED: {error:#}");
+                say!("FAILED: {error:#}");
             }
             Ok(ExitCode::FAILURE)
         }

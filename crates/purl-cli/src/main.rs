@@ -1,5 +1,20 @@
 //! `purl`: the PURL Ledger command line.
 
+/// Prints a line to standard output; a closed pipe (`purl pledge list | head`) ends the program
+/// quietly instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        crate::output::write_stdout(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Like `say!` without the newline.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {
+        crate::output::write_stdout(&format!($($arg)*))
+    };
+}
+
 mod allocate;
 mod cli;
 mod demo;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cli::Format;
 
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    say!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -22,8 +22,8 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>) {
     for row in rows {
         table.add_row(row);
     }
-    println!("{table}");
-    println!("{count} row(s)");
+    say!("{table}");
+    say!("{count} row(s)");
 }
 
 /// Prints a read as JSON (`value`) or as a table (`headers`, `rows`).
@@ -53,13 +53,13 @@ pub fn written(format: Format, written: &Written) -> anyhow::Result<()> {
     };
     match (written.first_seq, written.last_seq) {
         (Some(first), Some(last)) if first == last => {
-            println!("ok: 1 event written, ledger entry {first}{replay}")
+            say!("ok: 1 event written, ledger entry {first}{replay}")
         }
-        (Some(first), Some(last)) => println!(
+        (Some(first), Some(last)) => say!(
             "ok: {} events written, ledger entries {first}-{last}{replay}",
             written.events
         ),
-        _ => println!("ok: nothing to change{replay}"),
+        _ => say!("ok: nothing to change{replay}"),
     }
     Ok(())
 }
@@ -87,4 +87,20 @@ pub fn grouped(amount: &str) -> String {
 
 pub fn money(money: purl_core::money::Money) -> String {
     format!("{} {}", grouped(&money.amount_string()), money.currency())
+}
+
+/// Writes to standard output; exits quietly if the reader has gone away.
+pub fn write_stdout(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {error}");
+        std::process::exit(1);
+    }
 }

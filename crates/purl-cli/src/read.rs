@@ -6,24 +6,22 @@ use anyhow::{anyhow, Context as _};
 use purl_app::App;
 use purl_core::list::{diff as list_diff, ListVersion};
 use purl_core::state::State;
-use purl_store_sqlite::SqliteStore;
+use purl_store::Store;
 use serde_json::json;
 
 use crate::cli::Format;
 use crate::output::{self, money};
 use crate::parse;
 
-type Store = App<SqliteStore>;
-
 fn yes_no(value: bool) -> String {
     if value { "yes" } else { "no" }.to_owned()
 }
 
-async fn state(app: &Store) -> anyhow::Result<State> {
+async fn state<S: Store>(app: &App<S>) -> anyhow::Result<State> {
     app.load_state().await.map_err(crate::run::explain)
 }
 
-pub async fn verify(app: &Store, format: Format) -> anyhow::Result<ExitCode> {
+pub async fn verify<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<ExitCode> {
     let bar = indicatif::ProgressBar::new(0).with_message("verifying");
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} events")
@@ -40,18 +38,18 @@ pub async fn verify(app: &Store, format: Format) -> anyhow::Result<ExitCode> {
     if format == Format::Json {
         output::json(&json!({"ok": report.is_ok(), "report": report}))?;
     } else if report.is_ok() {
-        println!(
+        say!(
             "ok: {} events ({} bytes) verified: every hash and column, the Merkle tree ({} nodes), {} signed checkpoint(s), and {} read-side records rebuilt from the events",
             report.events, report.event_bytes, report.tree_nodes, report.checkpoints, report.records
         );
     } else {
-        println!(
+        say!(
             "FAILED: {} problem(s) in {} events",
             report.problems.len(),
             report.events
         );
         for problem in &report.problems {
-            println!("  {problem}");
+            say!("  {problem}");
         }
     }
     Ok(if report.is_ok() {
@@ -61,7 +59,7 @@ pub async fn verify(app: &Store, format: Format) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub async fn participants(app: &Store, format: Format) -> anyhow::Result<()> {
+pub async fn participants<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
     let state = state(app).await?;
     let all: Vec<_> = state.participants.values().collect();
     let rows = all
@@ -85,7 +83,7 @@ pub async fn participants(app: &Store, format: Format) -> anyhow::Result<()> {
     output::read(format, &all, &["code", "name", "party", "membership"], rows)
 }
 
-pub async fn participant(app: &Store, format: Format, code: &str) -> anyhow::Result<()> {
+pub async fn participant<S: Store>(app: &App<S>, format: Format, code: &str) -> anyhow::Result<()> {
     let state = state(app).await?;
     let code = parse::participant(code)?;
     let participant = state
@@ -108,7 +106,7 @@ pub async fn participant(app: &Store, format: Format, code: &str) -> anyhow::Res
     output::read(format, participant, &["field", "value"], rows)
 }
 
-pub async fn users(app: &Store, format: Format) -> anyhow::Result<()> {
+pub async fn users<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
     let state = state(app).await?;
     let all: Vec<_> = state.users.values().collect();
     let rows = all
@@ -132,7 +130,7 @@ pub async fn users(app: &Store, format: Format) -> anyhow::Result<()> {
     )
 }
 
-pub async fn catalogue(app: &Store, format: Format) -> anyhow::Result<()> {
+pub async fn catalogue<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
     let state = state(app).await?;
     let all: Vec<_> = state.items.values().collect();
     let rows = all
@@ -163,7 +161,7 @@ pub async fn catalogue(app: &Store, format: Format) -> anyhow::Result<()> {
     )
 }
 
-pub async fn lists(app: &Store, format: Format) -> anyhow::Result<()> {
+pub async fn lists<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
     let state = state(app).await?;
     let mut rows = Vec::new();
     let mut value = Vec::new();
@@ -206,8 +204,8 @@ fn version_value(state: &State, period: &str, version: &ListVersion) -> serde_js
     json!({"period": period, "version": version.number, "status": version.status, "based_on": version.based_on, "approvals": version.approvals, "lines": lines})
 }
 
-pub async fn list(
-    app: &Store,
+pub async fn list<S: Store>(
+    app: &App<S>,
     format: Format,
     period: &str,
     number: Option<u32>,
@@ -227,7 +225,7 @@ pub async fn list(
     let value = version_value(&state, &period.to_string(), version);
     if format == Format::Table {
         let approvals: Vec<_> = version.approvals.iter().map(|p| p.as_str()).collect();
-        println!(
+        say!(
             "list {period} version {} ({}), approved by: {}; record version {}",
             version.number,
             version.status.as_str(),
@@ -274,8 +272,8 @@ pub async fn list(
     )
 }
 
-pub async fn diff(
-    app: &Store,
+pub async fn diff<S: Store>(
+    app: &App<S>,
     format: Format,
     period: &str,
     from: u32,
@@ -371,7 +369,7 @@ const PLEDGE_HEADERS: [&str; 8] = [
     "public",
 ];
 
-pub async fn pledges(app: &Store, format: Format) -> anyhow::Result<()> {
+pub async fn pledges<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
     let state = state(app).await?;
     let all: Vec<_> = state.pledges.values().collect();
     output::read(
@@ -382,7 +380,7 @@ pub async fn pledges(app: &Store, format: Format) -> anyhow::Result<()> {
     )
 }
 
-pub async fn pledge(app: &Store, format: Format, reference: &str) -> anyhow::Result<()> {
+pub async fn pledge<S: Store>(app: &App<S>, format: Format, reference: &str) -> anyhow::Result<()> {
     let state = state(app).await?;
     let reference = parse::reference(reference)?;
     let pledge = state
@@ -407,7 +405,7 @@ pub async fn pledge(app: &Store, format: Format, reference: &str) -> anyhow::Res
                 .join(", ")
         },
     );
-    println!(
+    say!(
         "earmark: categories {categories}; lethal allowed: {}; package: {}",
         yes_no(pledge.earmark.lethal_allowed),
         pledge
@@ -415,7 +413,7 @@ pub async fn pledge(app: &Store, format: Format, reference: &str) -> anyhow::Res
             .package
             .map_or_else(|| "any".into(), |p| p.to_string())
     );
-    println!(
+    say!(
         "conditions: {}",
         if pledge.conditions.is_empty() {
             "none"
@@ -423,7 +421,7 @@ pub async fn pledge(app: &Store, format: Format, reference: &str) -> anyhow::Res
             pledge.conditions.as_str()
         }
     );
-    println!("record version: {}", pledge.version);
+    say!("record version: {}", pledge.version);
     payment_table(&payments);
     Ok(())
 }
@@ -460,7 +458,11 @@ fn payment_table(payments: &[&purl_core::pledge::Payment]) {
     );
 }
 
-pub async fn payments(app: &Store, format: Format, pledge: Option<&str>) -> anyhow::Result<()> {
+pub async fn payments<S: Store>(
+    app: &App<S>,
+    format: Format,
+    pledge: Option<&str>,
+) -> anyhow::Result<()> {
     let state = state(app).await?;
     let filter = pledge.map(parse::reference).transpose()?;
     let all: Vec<_> = state
@@ -475,7 +477,11 @@ pub async fn payments(app: &Store, format: Format, pledge: Option<&str>) -> anyh
     Ok(())
 }
 
-pub async fn rates(app: &Store, format: Format, currency: Option<&str>) -> anyhow::Result<()> {
+pub async fn rates<S: Store>(
+    app: &App<S>,
+    format: Format,
+    currency: Option<&str>,
+) -> anyhow::Result<()> {
     let state = state(app).await?;
     let filter = currency.map(parse::currency).transpose()?;
     let all: Vec<_> = state
@@ -503,8 +509,8 @@ pub async fn rates(app: &Store, format: Format, currency: Option<&str>) -> anyho
     )
 }
 
-pub async fn convert(
-    app: &Store,
+pub async fn convert<S: Store>(
+    app: &App<S>,
     format: Format,
     amount: &str,
     currency: &str,
@@ -532,7 +538,7 @@ pub async fn convert(
     )
 }
 
-pub async fn packages(app: &Store, format: Format) -> anyhow::Result<()> {
+pub async fn packages<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
     let state = state(app).await?;
     let all: Vec<_> = state.packages.values().collect();
     let rows = all
@@ -569,7 +575,7 @@ pub async fn packages(app: &Store, format: Format) -> anyhow::Result<()> {
     )
 }
 
-pub async fn package(app: &Store, format: Format, number: u32) -> anyhow::Result<()> {
+pub async fn package<S: Store>(app: &App<S>, format: Format, number: u32) -> anyhow::Result<()> {
     let state = state(app).await?;
     let package = state
         .packages
@@ -583,7 +589,7 @@ pub async fn package(app: &Store, format: Format, number: u32) -> anyhow::Result
     if format == Format::Json {
         return output::json(&json!({"package": package, "deliveries": deliveries}));
     }
-    println!(
+    say!(
         "package {} '{}': {} (record version {})",
         package.number,
         package.name,
@@ -630,7 +636,7 @@ pub async fn package(app: &Store, format: Format, number: u32) -> anyhow::Result
         .iter()
         .map(|h| format!("{} {}", h.on, h.status.as_str()))
         .collect();
-    println!("history: {}", history.join(" → "));
+    say!("history: {}", history.join(" → "));
     delivery_table(&deliveries);
     Ok(())
 }
@@ -666,7 +672,11 @@ fn delivery_table(deliveries: &[&purl_core::package::Delivery]) {
     );
 }
 
-pub async fn deliveries(app: &Store, format: Format, package: Option<u32>) -> anyhow::Result<()> {
+pub async fn deliveries<S: Store>(
+    app: &App<S>,
+    format: Format,
+    package: Option<u32>,
+) -> anyhow::Result<()> {
     let state = state(app).await?;
     let all: Vec<_> = state
         .deliveries
@@ -680,7 +690,11 @@ pub async fn deliveries(app: &Store, format: Format, package: Option<u32>) -> an
     Ok(())
 }
 
-pub async fn overview(app: &Store, format: Format, as_of: Option<&str>) -> anyhow::Result<()> {
+pub async fn overview<S: Store>(
+    app: &App<S>,
+    format: Format,
+    as_of: Option<&str>,
+) -> anyhow::Result<()> {
     let state = state(app).await?;
     let as_of = match as_of {
         Some(date) => parse::date("--as-of", date)?,
@@ -739,7 +753,7 @@ pub async fn overview(app: &Store, format: Format, as_of: Option<&str>) -> anyho
             usd(overview.packages.delivered_value),
         ],
     ];
-    println!("PURL overview as of {as_of} (USD at each pledge's announcement-date rate)");
+    say!("PURL overview as of {as_of} (USD at each pledge's announcement-date rate)");
     output::table(&["figure", "value"], rows);
     let status: Vec<_> = overview
         .packages
@@ -748,6 +762,6 @@ pub async fn overview(app: &Store, format: Format, as_of: Option<&str>) -> anyho
         .filter(|(_, n)| **n > 0)
         .map(|(s, n)| format!("{s}: {n}"))
         .collect();
-    println!("packages by status: {}", status.join(", "));
+    say!("packages by status: {}", status.join(", "));
     Ok(())
 }

@@ -12,7 +12,7 @@ use purl_core::package::PackageStatus;
 use purl_core::participant::Membership;
 use purl_core::pledge::{Earmark, PledgeStatus};
 use purl_core::user::Actor;
-use purl_store_sqlite::SqliteStore;
+use purl_store::Store;
 
 use crate::cli::{
     CatalogueCommand, Cli, Command, DeliveryCommand, FxCommand, ImportCommand, ListCommand,
@@ -24,8 +24,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Init { origin } => {
             install::init(&cli, Box::new(purl_app::SystemClock), origin.as_deref()).await?;
-            println!("ok: new installation with the reference participants (32 Allies, partners, UKR, NATO)");
-            println!("next: `purl demo` for demo data, or `purl import ...` for your own");
+            say!("ok: new installation with the reference participants (32 Allies, partners, UKR, NATO)");
+            say!("next: `purl demo` for demo data, or `purl import ...` for your own");
             return Ok(ExitCode::SUCCESS);
         }
         Command::Demo => {
@@ -36,75 +36,88 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Allocate(args) if !args.live => {
             return allocate::run(args).map(|()| ExitCode::SUCCESS)
         }
+        Command::Migrate => {
+            say!("{}", install::migrate(&cli).await?);
+            return Ok(ExitCode::SUCCESS);
+        }
         _ => {}
     }
-    let app = install::open(&cli).await?;
+    match install::open(&cli).await? {
+        install::Opened::Sqlite(app) => dispatch(&cli, &app).await,
+        install::Opened::Postgres(app) => dispatch(&cli, &app).await,
+    }
+}
+
+/// Runs a command that needs an installation, on whichever backend it is.
+async fn dispatch<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Init { .. } | Command::Demo | Command::Audit(_) => unreachable!("handled above"),
-        Command::Allocate(args) => allocate::live(&app, args, cli.format).await?,
-        Command::Key(crate::cli::KeyCommand::ShowPublic) => {
-            ledger::key_show_public(&app, &cli).await?
+        Command::Init { .. } | Command::Demo | Command::Audit(_) | Command::Migrate => {
+            unreachable!("handled above")
         }
-        Command::Checkpoint(command) => ledger::checkpoint(&app, &cli, command).await?,
-        Command::Proof(command) => ledger::proof(&app, command).await?,
-        Command::Evidence(command) => ledger::evidence(&app, command).await?,
-        Command::Verify => return read::verify(&app, cli.format).await,
+        Command::Allocate(args) => allocate::live(app, args, cli.format).await?,
+        Command::Key(crate::cli::KeyCommand::ShowPublic) => {
+            ledger::key_show_public(app, cli).await?
+        }
+        Command::Checkpoint(command) => ledger::checkpoint(app, cli, command).await?,
+        Command::Proof(command) => ledger::proof(app, command).await?,
+        Command::Evidence(command) => ledger::evidence(app, command).await?,
+        Command::Verify => return read::verify(app, cli.format).await,
         Command::Participant(ParticipantCommand::List) => {
-            read::participants(&app, cli.format).await?
+            read::participants(app, cli.format).await?
         }
         Command::Participant(ParticipantCommand::Show { code }) => {
-            read::participant(&app, cli.format, code).await?
+            read::participant(app, cli.format, code).await?
         }
-        Command::User(UserCommand::List) => read::users(&app, cli.format).await?,
-        Command::Catalogue(CatalogueCommand::List) => read::catalogue(&app, cli.format).await?,
-        Command::List(ListCommand::All) => read::lists(&app, cli.format).await?,
+        Command::User(UserCommand::List) => read::users(app, cli.format).await?,
+        Command::Catalogue(CatalogueCommand::List) => read::catalogue(app, cli.format).await?,
+        Command::List(ListCommand::All) => read::lists(app, cli.format).await?,
         Command::List(ListCommand::Show { period, version }) => {
-            read::list(&app, cli.format, period, *version).await?
+            read::list(app, cli.format, period, *version).await?
         }
         Command::List(ListCommand::Diff { period, from, to }) => {
-            read::diff(&app, cli.format, period, *from, *to).await?
+            read::diff(app, cli.format, period, *from, *to).await?
         }
-        Command::Pledge(PledgeCommand::List) => read::pledges(&app, cli.format).await?,
+        Command::Pledge(PledgeCommand::List) => read::pledges(app, cli.format).await?,
         Command::Pledge(PledgeCommand::Show { reference }) => {
-            read::pledge(&app, cli.format, reference).await?
+            read::pledge(app, cli.format, reference).await?
         }
         Command::Payment(PaymentCommand::List { pledge }) => {
-            read::payments(&app, cli.format, pledge.as_deref()).await?
+            read::payments(app, cli.format, pledge.as_deref()).await?
         }
         Command::Fx(FxCommand::List { currency }) => {
-            read::rates(&app, cli.format, currency.as_deref()).await?
+            read::rates(app, cli.format, currency.as_deref()).await?
         }
         Command::Fx(FxCommand::Convert {
             amount,
             currency,
             date,
-        }) => read::convert(&app, cli.format, amount, currency, date).await?,
-        Command::Package(PackageCommand::List) => read::packages(&app, cli.format).await?,
+        }) => read::convert(app, cli.format, amount, currency, date).await?,
+        Command::Package(PackageCommand::List) => read::packages(app, cli.format).await?,
         Command::Package(PackageCommand::Show { number }) => {
-            read::package(&app, cli.format, *number).await?
+            read::package(app, cli.format, *number).await?
         }
         Command::Delivery(DeliveryCommand::List { package }) => {
-            read::deliveries(&app, cli.format, *package).await?
+            read::deliveries(app, cli.format, *package).await?
         }
         Command::Report(crate::cli::ReportCommand::Overview { as_of }) => {
-            read::overview(&app, cli.format, as_of.as_deref()).await?
+            read::overview(app, cli.format, as_of.as_deref()).await?
         }
         Command::Import(import) => {
-            run_import(&app, &cli, import).await?;
-            ledger::after_write(&app, &cli).await?;
+            run_import(app, cli, import).await?;
+            ledger::after_write(app, cli).await?;
         }
         _ => {
             let state = app.load_state().await?;
             let command = to_command(&cli.command, &state)?;
-            write(&app, &cli, command).await?;
-            ledger::after_write(&app, &cli).await?;
+            write(app, cli, command).await?;
+            ledger::after_write(app, cli).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Executes one command as the operator, with the global idempotency key and expected version.
-pub async fn write(app: &App<SqliteStore>, cli: &Cli, command: Core) -> anyhow::Result<()> {
+pub async fn write<S: Store>(app: &App<S>, cli: &Cli, command: Core) -> anyhow::Result<()> {
     let options = WriteOptions {
         idempotency_key: cli.idempotency_key.clone(),
         request: format!("{command:?}"),
@@ -125,8 +138,8 @@ pub fn explain(error: AppError) -> anyhow::Error {
     }
 }
 
-async fn run_import(
-    app: &App<SqliteStore>,
+async fn run_import<S: Store>(
+    app: &App<S>,
     cli: &Cli,
     import: &ImportCommand,
 ) -> anyhow::Result<()> {
@@ -165,12 +178,14 @@ async fn run_import(
     if cli.format == crate::cli::Format::Json {
         return output::json(&summary);
     }
-    println!(
+    say!(
         "{}: {} row(s) read, {} change(s)",
-        summary.file, summary.rows, summary.commands
+        summary.file,
+        summary.rows,
+        summary.commands
     );
     for note in &summary.notes {
-        println!("note: {note}");
+        say!("note: {note}");
     }
     output::written(cli.format, &summary.written)
 }

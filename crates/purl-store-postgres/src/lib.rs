@@ -86,6 +86,27 @@ impl PostgresStore {
             .map_err(|error| StoreError::Other(Box::new(error)))
     }
 
+    /// How many of this build's migrations the database has not applied (`purl migrate` applies
+    /// them; the server refuses to start while any are pending).
+    pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)?;
+        let applied: Vec<i64> = if exists {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(other)?
+        } else {
+            Vec::new()
+        };
+        Ok(sqlx::migrate!("./migrations")
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .count())
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }

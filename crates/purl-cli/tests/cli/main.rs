@@ -5,5 +5,6 @@ mod audit;
 mod crash;
 mod imports;
 mod ledger;
+mod postgres;
 mod support;
 mod usage;
