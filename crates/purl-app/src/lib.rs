@@ -8,6 +8,7 @@ pub mod clock;
 pub mod error;
 pub mod import;
 pub mod ledger;
+pub mod transfer;
 pub mod verify;
 
 use std::collections::BTreeSet;

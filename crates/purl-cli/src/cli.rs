@@ -62,6 +62,25 @@ pub enum Command {
         after_help = "Example:\n  PURL_DATABASE_URL=postgres://purl@db.internal/purl purl migrate"
     )]
     Migrate,
+    /// A consistent copy of a SQLite installation's database while it is in use.
+    #[command(
+        after_help = "Example:\n  purl backup --output /backups/purl-2025-12-03.sqlite\nRestore by putting the file back as purl.sqlite beside the keys, then `purl verify`."
+    )]
+    Backup {
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Write the whole installation (events as stored, checkpoints, verifier key) to a file.
+    #[command(after_help = "Example:\n  purl export-db --output purl-export.jsonl")]
+    ExportDb {
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Load an export into an empty database (e.g. PostgreSQL), replaying and checking every event.
+    #[command(
+        after_help = "Example:\n  PURL_DATABASE_URL=postgres://purl@db.internal/purl purl --data-dir ./purl-data import-db purl-export.jsonl\nCopy ledger-signing.key and ledger-verifier.pub into the data folder too; then run `purl verify`."
+    )]
+    ImportDb { file: PathBuf },
     /// Load a realistic demo data set into a new installation (creating it if needed).
     #[command(after_help = "Example:\n  purl demo && purl report overview")]
     Demo,

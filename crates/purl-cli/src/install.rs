@@ -267,3 +267,60 @@ pub fn signer(cli: &Cli) -> anyhow::Result<SignerKey> {
         .with_context(|| format!("while reading {}", path.display()))?;
     SignerKey::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
+
+/// `purl backup`: SQLite only (PostgreSQL has its own tools, see the README).
+pub async fn backup(cli: &Cli, output: &Path) -> anyhow::Result<String> {
+    match location(cli)? {
+        Location::Sqlite(path) => {
+            let store = SqliteStore::open(&path).await.with_context(|| format!("while opening {}", path.display()))?;
+            store.backup(output).await.with_context(|| format!("while writing {}", output.display()))?;
+            Ok(format!("ok: a consistent copy of {} written to {}", path.display(), output.display()))
+        }
+        Location::Postgres(_) => bail!("back up PostgreSQL with pg_dump or your provider's backups (see the README); `purl export-db` also works"),
+    }
+}
+
+/// `purl import-db FILE`: into a new SQLite file or an empty PostgreSQL database.
+pub async fn import_db(cli: &Cli, file: &Path) -> anyhow::Result<String> {
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("while opening {}", file.display()))?;
+    let mut reader = std::io::BufReader::new(reader);
+    let name = file.display().to_string();
+    let events = match location(cli)? {
+        Location::Sqlite(path) => {
+            if path.exists() {
+                bail!(
+                    "an installation already exists at {}; import only into a new one",
+                    path.display()
+                );
+            }
+            if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(folder)
+                    .with_context(|| format!("while creating {}", folder.display()))?;
+            }
+            let store = SqliteStore::create(&path)
+                .await
+                .with_context(|| format!("while creating {}", path.display()))?;
+            let imported = purl_app::transfer::import(&store, &mut reader, &|_, _| {}).await;
+            if imported.is_err() {
+                // Nothing half-imported is left behind.
+                store.close().await;
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            imported.map_err(|e| anyhow::anyhow!("{name}: {e}"))?
+        }
+        Location::Postgres(url) => {
+            let store = connect_postgres(&url).await?;
+            store
+                .migrate()
+                .await
+                .context("while creating the PostgreSQL schema")?;
+            purl_app::transfer::import(&store, &mut reader, &|_, _| {})
+                .await
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?
+        }
+    };
+    Ok(format!("ok: {events} events imported; copy the ledger keys into the data folder and run `purl verify`"))
+}

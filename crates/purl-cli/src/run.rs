@@ -40,6 +40,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             say!("{}", install::migrate(&cli).await?);
             return Ok(ExitCode::SUCCESS);
         }
+        Command::ImportDb { file } => {
+            say!("{}", install::import_db(&cli, file).await?);
+            return Ok(ExitCode::SUCCESS);
+        }
         _ => {}
     }
     match install::open(&cli).await? {
@@ -51,8 +55,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Runs a command that needs an installation, on whichever backend it is.
 async fn dispatch<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Init { .. } | Command::Demo | Command::Audit(_) | Command::Migrate => {
-            unreachable!("handled above")
+        Command::Init { .. }
+        | Command::Demo
+        | Command::Audit(_)
+        | Command::Migrate
+        | Command::ImportDb { .. } => unreachable!("handled above"),
+        Command::Backup { output } => say!("{}", install::backup(cli, output).await?),
+        Command::ExportDb { output } => {
+            let file = std::fs::File::create_new(output)
+                .with_context(|| format!("while creating {}", output.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let events = purl_app::transfer::export(app.store(), &mut writer, &|_, _| {})
+                .await
+                .map_err(explain)?;
+            std::io::Write::flush(&mut writer)
+                .with_context(|| format!("while writing {}", output.display()))?;
+            say!(
+                "ok: {events} events and every checkpoint written to {}",
+                output.display()
+            );
         }
         Command::Allocate(args) => allocate::live(app, args, cli.format).await?,
         Command::Key(crate::cli::KeyCommand::ShowPublic) => {

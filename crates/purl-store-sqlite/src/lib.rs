@@ -102,6 +102,25 @@ impl SqliteStore {
             .map_err(other)
     }
 
+    /// A consistent copy of the database in a new file, taken while others keep reading and
+    /// writing (`VACUUM INTO`).
+    pub async fn backup(&self, path: &Path) -> Result<(), StoreError> {
+        if path.exists() {
+            return Err(StoreError::Conflict {
+                what: "backup file already exists",
+            });
+        }
+        let target = path.to_str().ok_or_else(|| StoreError::Corrupt {
+            detail: "the backup path is not UTF-8".into(),
+        })?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(())
+    }
+
     /// For tests and tools that must reach below the trait (e.g. to tamper with a copy).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool

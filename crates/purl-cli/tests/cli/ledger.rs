@@ -159,3 +159,39 @@ async fn a_deleted_or_renumbered_event_and_a_changed_record_are_reported() {
         "{report}"
     );
 }
+
+#[tokio::test]
+async fn a_backup_and_an_export_reimported_into_sqlite_verify() {
+    let installation = Installation::demo();
+    let backup = installation.folder.path().join("backup.sqlite");
+    installation.ok(&["backup", "--output", crate::support::path(&backup)]);
+    let restored = Installation {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let restored_url = format!("sqlite://{}", backup.display());
+    let verify = restored.ok(&["--database-url", &restored_url, "verify"]);
+    assert!(verify.starts_with("ok: 152 events"), "{verify}");
+
+    let export = installation.folder.path().join("export.jsonl");
+    installation.ok(&["export-db", "--output", crate::support::path(&export)]);
+    let copy = Installation {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    copy.ok(&["import-db", crate::support::path(&export)]);
+    assert_eq!(copy.ok(&["verify"]), installation.ok(&["verify"]));
+
+    let text = std::fs::read_to_string(&export).unwrap();
+    let tampered = installation.write_file(
+        "tampered.jsonl",
+        &text.replacen("\"actor\":\"operator\"", "\"actor\":\"mallory\"", 1),
+    );
+    let refused = Installation {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let error = refused.fails(&["import-db", crate::support::path(&tampered)]);
+    assert!(error.contains("line 2"), "{error}");
+    assert!(
+        !refused.database().exists(),
+        "a refused import leaves no database behind"
+    );
+}

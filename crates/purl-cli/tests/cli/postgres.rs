@@ -81,3 +81,43 @@ async fn the_demo_on_postgresql_gives_the_same_reports_as_on_sqlite_and_verifies
     );
     database.drop().await;
 }
+
+#[tokio::test]
+async fn the_demo_moves_from_sqlite_to_postgresql_with_every_event_and_checkpoint_intact() {
+    let Some(database) = Database::create().await else {
+        return;
+    };
+    let url = database.url();
+    let source = Installation::demo();
+    let export = source.folder.path().join("export.jsonl");
+    source.ok(&["export-db", "--output", crate::support::path(&export)]);
+    let target = Installation {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let on_target = |args: &[&str]| {
+        let mut all = vec!["--database-url", url.as_str()];
+        all.extend(args);
+        target.ok(&all)
+    };
+    on_target(&["import-db", crate::support::path(&export)]);
+    for args in [
+        [
+            "report",
+            "overview",
+            "--as-of",
+            "2025-12-03",
+            "--format",
+            "json",
+        ],
+        ["checkpoint", "list", "--format", "json", "", ""],
+    ] {
+        let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
+        assert_eq!(on_target(&args), source.ok(&args), "{args:?}");
+    }
+    let verify = on_target(&["verify"]);
+    assert!(
+        verify.starts_with("ok: 152 events") && verify.contains("2 signed checkpoint(s)"),
+        "{verify}"
+    );
+    database.drop().await;
+}
