@@ -156,10 +156,7 @@ pub async fn init(
                     path.display()
                 );
             }
-            if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(folder)
-                    .with_context(|| format!("while creating {}", folder.display()))?;
-            }
+            create_parent(&path)?;
             let signer = new_signer(cli, origin)?;
             let store = SqliteStore::create(&path)
                 .await
@@ -236,6 +233,15 @@ async fn set_up<S: Store>(app: &App<S>, signer: &SignerKey) -> anyhow::Result<()
     Ok(())
 }
 
+/// Creates the folder a new database file goes in.
+fn create_parent(path: &Path) -> anyhow::Result<()> {
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("while creating {}", folder.display()))?;
+    }
+    Ok(())
+}
+
 /// Writes a file only its owner may read.
 fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
@@ -294,10 +300,7 @@ pub async fn import_db(cli: &Cli, file: &Path) -> anyhow::Result<String> {
                     path.display()
                 );
             }
-            if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(folder)
-                    .with_context(|| format!("while creating {}", folder.display()))?;
-            }
+            create_parent(&path)?;
             let store = SqliteStore::create(&path)
                 .await
                 .with_context(|| format!("while creating {}", path.display()))?;
