@@ -32,8 +32,15 @@ fn json_text<T: serde::Serialize>(value: &T) -> anyhow::Result<String> {
 }
 
 /// After a write: sign a checkpoint if enough events or time have passed.
+/// The write itself is already durable, so a missing or unusable key is a warning, not a failure.
 pub async fn after_write<S: purl_store::Store>(app: &App<S>, cli: &Cli) -> anyhow::Result<()> {
-    let signer = install::signer(cli)?;
+    let signer = match install::signer(cli) {
+        Ok(signer) => signer,
+        Err(error) => {
+            eprintln!("warning: the write is recorded, but no checkpoint can be signed: {error:#}");
+            return Ok(());
+        }
+    };
     if let Some(checkpoint) = app.maybe_checkpoint(&signer).await.map_err(explain)? {
         tracing::info!(size = checkpoint.size, "checkpoint signed");
     }

@@ -179,6 +179,20 @@ async fn a_backup_and_an_export_reimported_into_sqlite_verify() {
     };
     copy.ok(&["import-db", crate::support::path(&export)]);
     assert_eq!(copy.ok(&["verify"]), installation.ok(&["verify"]));
+    let output = copy.run(&["pledge", "commit", "LVA-2025-10"]);
+    assert!(
+        output.status.success(),
+        "a write succeeds without the signing key copied over"
+    );
+    let warning = crate::support::text(&output.stderr);
+    assert!(
+        warning.contains("warning: the write is recorded, but no checkpoint can be signed"),
+        "{warning}"
+    );
+    assert_eq!(
+        copy.json(&["pledge", "show", "LVA-2025-10"])["pledge"]["status"],
+        "committed"
+    );
 
     let text = std::fs::read_to_string(&export).unwrap();
     let tampered = installation.write_file(
