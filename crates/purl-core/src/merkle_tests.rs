@@ -167,20 +167,15 @@ fn leaves(count: u64) -> Vec<Hash> {
     (0..count).map(|n| hash_leaf(&n.to_be_bytes())).collect()
 }
 
-/// The left/right steps RFC 9162 verification takes for a leaf: two (index, size) pairs with the
-/// same steps accept the same proof for the same root, so a changed size is caught only through the
-/// signed (size, root) pair of a checkpoint. Returns `None` for an index outside the tree.
-fn inclusion_shape(index: u64, size: u64) -> Option<Vec<bool>> {
-    if index >= size {
-        return None;
-    }
-    let (mut fn_, mut sn) = (index, size - 1);
-    let mut steps = Vec::new();
+/// The left/right steps RFC 9162 verification takes from node `fn_` of a tree whose last node is
+/// `sn`: two inputs with the same steps accept the same proof for the same root, so a changed size
+/// is caught only through the signed (size, root) pair of a checkpoint.
+fn steps(mut fn_: u64, mut sn: u64, mut taken: Vec<bool>) -> Vec<bool> {
     while sn > 0 {
         let left = fn_ % 2 == 1 || fn_ == sn;
-        steps.push(left);
+        taken.push(left);
         if left {
-            while fn_ % 2 == 0 && fn_ != 0 {
+            while fn_.is_multiple_of(2) && fn_ != 0 {
                 fn_ >>= 1;
                 sn >>= 1;
             }
@@ -188,10 +183,16 @@ fn inclusion_shape(index: u64, size: u64) -> Option<Vec<bool>> {
         fn_ >>= 1;
         sn >>= 1;
     }
-    Some(steps)
+    taken
 }
 
-/// The steps of consistency verification between two sizes (see `inclusion_shape`).
+/// The steps of inclusion verification; `None` for an index outside the tree.
+fn inclusion_shape(index: u64, size: u64) -> Option<Vec<bool>> {
+    (index < size).then(|| steps(index, size - 1, Vec::new()))
+}
+
+/// The steps of consistency verification between two sizes (whether the old size is a power of two
+/// decides whether its root leads the path).
 fn consistency_shape(old: u64, new: u64) -> Option<Vec<bool>> {
     if old == 0 || old > new {
         return None;
@@ -204,20 +205,7 @@ fn consistency_shape(old: u64, new: u64) -> Option<Vec<bool>> {
         fn_ >>= 1;
         sn >>= 1;
     }
-    let mut steps = vec![old.is_power_of_two()];
-    while sn > 0 {
-        let left = fn_ % 2 == 1 || fn_ == sn;
-        steps.push(left);
-        if left {
-            while fn_ % 2 == 0 && fn_ != 0 {
-                fn_ >>= 1;
-                sn >>= 1;
-            }
-        }
-        fn_ >>= 1;
-        sn >>= 1;
-    }
-    Some(steps)
+    Some(steps(fn_, sn, vec![old.is_power_of_two()]))
 }
 
 fn flip_bit(hash: &Hash, bit: usize) -> Hash {
