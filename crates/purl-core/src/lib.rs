@@ -1,6 +1,7 @@
 //! PURL Ledger's domain core: money, the objects and their rules, the access policy, commands and
 //! events, and reports, as pure functions. No I/O, no clock, no randomness: callers pass them in.
 
+pub mod access;
 pub mod allocation;
 pub mod catalogue;
 pub mod checkpoint;
@@ -21,5 +22,8 @@ pub mod policy;
 pub mod report;
 pub mod state;
 pub mod user;
+
+#[cfg(test)]
+pub(crate) mod test_world;
 
 pub use chrono::NaiveDate;

@@ -11,7 +11,8 @@ use std::time::Duration;
 use purl_core::merkle::{Hash, NodeId};
 use purl_core::state::RecordKind;
 use purl_store::{
-    Commit, IdempotentResult, Store, StoreError, StoredCheckpoint, StoredEvent, StoredRecord,
+    AccessEntry, Commit, IdempotentResult, Store, StoreError, StoredCheckpoint, StoredEvent,
+    StoredRecord,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -335,6 +336,88 @@ impl Store for SqliteStore {
             .await
             .map_err(other)?;
         Ok(())
+    }
+
+    async fn secret(&self, kind: &str, id: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT body FROM secrets WHERE kind = ? AND id = ?")
+            .bind(kind)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn put_secret(&self, kind: &str, id: &str, body: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO secrets (kind, id, body) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body")
+            .bind(kind)
+            .bind(id)
+            .bind(body)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(())
+    }
+
+    async fn delete_secret(&self, kind: &str, id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM secrets WHERE kind = ? AND id = ?")
+            .bind(kind)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(())
+    }
+
+    async fn secrets(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+        sqlx::query_as("SELECT id, body FROM secrets WHERE kind = ? ORDER BY id")
+            .bind(kind)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn log_access(&self, entries: Vec<AccessEntry>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(other)?;
+        for entry in entries {
+            sqlx::query("INSERT INTO access_log (at_us, actor, action, outcome, rows, request_id) VALUES (?, ?, ?, ?, ?, ?)")
+                .bind(entry.at_us)
+                .bind(entry.actor)
+                .bind(entry.action)
+                .bind(entry.outcome)
+                .bind(i64::try_from(entry.rows).unwrap_or(i64::MAX))
+                .bind(entry.request_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+        }
+        tx.commit().await.map_err(other)
+    }
+
+    async fn access_log(&self, after: u64, limit: u32) -> Result<Vec<AccessEntry>, StoreError> {
+        let rows: Vec<(i64, i64, String, String, String, i64, String)> = sqlx::query_as("SELECT seq, at_us, actor, action, outcome, rows, request_id FROM access_log WHERE seq > ? ORDER BY seq LIMIT ?")
+            .bind(i64::try_from(after).unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)?;
+        rows.into_iter()
+            .map(|(seq, at_us, actor, action, outcome, rows, request_id)| {
+                let count = |value: i64, what: &str| {
+                    u64::try_from(value).map_err(|_| StoreError::Corrupt {
+                        detail: format!("access log {what} {value} is negative"),
+                    })
+                };
+                Ok(AccessEntry {
+                    seq: count(seq, "sequence number")?,
+                    at_us,
+                    actor,
+                    action,
+                    outcome,
+                    rows: count(rows, "row count")?,
+                    request_id,
+                })
+            })
+            .collect()
     }
 }
 

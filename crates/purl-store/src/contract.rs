@@ -6,7 +6,9 @@ use purl_core::state::{Record, RecordKey, RecordKind};
 
 use purl_core::merkle::NodeId;
 
-use crate::{Commit, IdempotentResult, Store, StoreError, StoredCheckpoint, StoredEvent};
+use crate::{
+    AccessEntry, Commit, IdempotentResult, Store, StoreError, StoredCheckpoint, StoredEvent,
+};
 
 fn event(seq: u64) -> StoredEvent {
     StoredEvent {
@@ -45,6 +47,76 @@ where
     events_are_read_in_pages_in_order(fresh().await).await;
     tree_nodes_are_kept_with_their_events(fresh().await).await;
     checkpoints_and_settings_are_kept_once(fresh().await).await;
+    secrets_are_kept_replaced_and_deleted(fresh().await).await;
+    the_access_log_is_appended_and_read_in_order(fresh().await).await;
+}
+
+async fn secrets_are_kept_replaced_and_deleted<S: Store>(store: S) {
+    assert_eq!(store.secret("token", "a").await.expect("read"), None);
+    store
+        .put_secret("token", "b", "{\"n\":1}")
+        .await
+        .expect("put");
+    store
+        .put_secret("token", "a", "{\"n\":2}")
+        .await
+        .expect("put");
+    store.put_secret("session", "a", "{}").await.expect("put");
+    store
+        .put_secret("token", "a", "{\"n\":3}")
+        .await
+        .expect("replace");
+    assert_eq!(
+        store.secret("token", "a").await.expect("read").as_deref(),
+        Some("{\"n\":3}")
+    );
+    let tokens = store.secrets("token").await.expect("list");
+    assert_eq!(
+        tokens,
+        vec![
+            ("a".to_owned(), "{\"n\":3}".to_owned()),
+            ("b".to_owned(), "{\"n\":1}".to_owned())
+        ]
+    );
+    store.delete_secret("token", "a").await.expect("delete");
+    store
+        .delete_secret("token", "missing")
+        .await
+        .expect("deleting nothing");
+    assert_eq!(store.secret("token", "a").await.expect("read"), None);
+    assert_eq!(store.secrets("session").await.expect("list").len(), 1);
+}
+
+async fn the_access_log_is_appended_and_read_in_order<S: Store>(store: S) {
+    let entry = |n: u64| AccessEntry {
+        seq: 0,
+        at_us: 5_000 + i64::try_from(n).expect("small"),
+        actor: format!("user:u{n}@NLD"),
+        action: format!("read pledge P{n}"),
+        outcome: if n % 2 == 0 { "allowed" } else { "denied" }.to_owned(),
+        rows: n,
+        request_id: format!("req-{n}"),
+    };
+    store
+        .log_access(vec![entry(1), entry(2)])
+        .await
+        .expect("append");
+    store.log_access(vec![entry(3)]).await.expect("append");
+    let all = store.access_log(0, 10).await.expect("read");
+    assert_eq!(all.len(), 3);
+    let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    for (n, read) in (1..).zip(&all) {
+        assert_eq!(
+            AccessEntry {
+                seq: read.seq,
+                ..entry(n)
+            },
+            *read
+        );
+    }
+    let rest = store.access_log(all[0].seq, 1).await.expect("page");
+    assert_eq!(rest, vec![all[1].clone()]);
 }
 
 async fn an_empty_store_has_head_zero_and_nothing_in_it<S: Store>(store: S) {

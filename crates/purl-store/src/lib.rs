@@ -79,6 +79,24 @@ pub struct StoredRecord {
     pub body: String,
 }
 
+/// One line of the access log: a read of confidential data, or a denied request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessEntry {
+    /// Assigned by the store on append (ignored when appending).
+    pub seq: u64,
+    pub at_us: i64,
+    /// Who asked, as recorded in the ledger (`user:NAME@PARTICIPANT`, `operator`, `public`).
+    pub actor: String,
+    /// What was asked, e.g. `read pledge NLD-2025-001` or `list payments`.
+    pub action: String,
+    /// `allowed` or `denied`.
+    pub outcome: String,
+    /// How many records the answer held.
+    pub rows: u64,
+    /// The request id, to match the server's log.
+    pub request_id: String,
+}
+
 pub trait Store: Clone + Send + Sync + 'static {
     /// The sequence number of the last event (0 when the ledger is empty).
     fn head(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
@@ -146,4 +164,46 @@ pub trait Store: Clone + Send + Sync + 'static {
         key: &str,
         value: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sign-in data kept beside the ledger, never in it (credentials, sessions, API tokens): a
+    /// JSON body by kind and id, which the application gives meaning to.
+    fn secret(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Inserts or replaces a secret.
+    fn put_secret(
+        &self,
+        kind: &str,
+        id: &str,
+        body: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes a secret (nothing happens if there is none).
+    fn delete_secret(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every secret of a kind as (id, body), by id.
+    fn secrets(
+        &self,
+        kind: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+
+    /// Appends to the access log (append-only), in order.
+    fn log_access(
+        &self,
+        entries: Vec<AccessEntry>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Access log entries with `seq > after`, at most `limit`, in order.
+    fn access_log(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AccessEntry>, StoreError>> + Send;
 }
