@@ -338,7 +338,7 @@ pub fn list_summary(
         })
         .collect();
     ListSummary {
-        period: list.period.clone(),
+        period: list.period,
         versions,
     }
 }
