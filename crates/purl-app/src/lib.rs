@@ -2,16 +2,20 @@
 //! and decided in the core against the current state, its events are numbered, salted and hashed,
 //! and events and read-side records are committed in one transaction before the caller hears back.
 
+pub mod access_log;
 pub mod allocation_file;
 pub mod allocation_live;
+pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod import;
 pub mod ledger;
+pub mod read;
 pub mod transfer;
 pub mod verify;
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 use purl_core::command::{decide, Command, Context};
 use purl_core::error::DomainError;
@@ -57,11 +61,49 @@ pub struct Written {
 pub struct App<S: Store> {
     store: S,
     clock: Box<dyn Clock>,
+    /// The state at the last head seen, shared by reads until the ledger moves.
+    cache: Mutex<Option<Arc<State>>>,
 }
 
 impl<S: Store> App<S> {
     pub fn new(store: S, clock: Box<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            cache: Mutex::new(None),
+        }
+    }
+
+    pub fn now_us(&self) -> i64 {
+        self.clock.now_us()
+    }
+
+    /// The current state: the cached one while the ledger head has not moved (another process
+    /// may move it), else loaded afresh.
+    pub async fn state(&self) -> Result<Arc<State>, AppError> {
+        let head = self.store.head().await?;
+        if let Some(cached) = self.cached_state() {
+            if cached.head == head {
+                return Ok(cached);
+            }
+        }
+        let state = Arc::new(self.load_state().await?);
+        self.remember(state.clone());
+        Ok(state)
+    }
+
+    fn cached_state(&self) -> Option<Arc<State>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn remember(&self, state: Arc<State>) {
+        *self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(state);
     }
 
     pub fn store(&self) -> &S {
@@ -125,10 +167,10 @@ impl<S: Store> App<S> {
                     return replay(&first, &request_hash);
                 }
             }
-            let state = self.load_state().await?;
+            let state = State::clone(&*self.state().await?);
             let head = state.head;
             let frontier = self.frontier(head).await?;
-            let (mut commit, written) =
+            let (mut commit, written, after) =
                 self.prepare(state, actor, &commands, &options, &request_hash)?;
             let leaves: Vec<Hash> = commit
                 .events
@@ -142,6 +184,7 @@ impl<S: Store> App<S> {
             tracing::info!(events = written.events, "writing");
             match self.store.commit(head, commit).await {
                 Ok(()) => {
+                    self.remember(Arc::new(after));
                     tracing::info!(actor = %actor.ledger_name(), events = written.events, last_seq = ?written.last_seq, "committed");
                     return Ok(written);
                 }
@@ -164,7 +207,7 @@ impl<S: Store> App<S> {
         commands: &[Command],
         options: &WriteOptions,
         request_hash: &str,
-    ) -> Result<(Commit, Written), BatchError> {
+    ) -> Result<(Commit, Written, State), BatchError> {
         let at_us = self.clock.now_us();
         let context = Context {
             actor,
@@ -224,6 +267,7 @@ impl<S: Store> App<S> {
                 nodes: Vec::new(),
             },
             written,
+            state,
         ))
     }
 }

@@ -203,6 +203,61 @@ pub fn access_log(actor: Option<&Actor>) -> Visibility {
     }
 }
 
+/// Whether the record `key` exists and `actor` may see at least part of it: `None` when it does not
+/// exist. A command aimed at a record its actor may not see is refused as if the record were absent.
+pub fn may_see(
+    actor: Option<&Actor>,
+    state: &State,
+    key: &crate::state::RecordKey,
+) -> Option<bool> {
+    use crate::state::RecordKind as K;
+    let scope = Scope::of(actor);
+    let seen = |visibility: Visibility| visibility != Visibility::Hidden;
+    let id = key.id.as_str();
+    match key.kind {
+        K::Participant | K::Item | K::FxRate => {
+            let exists = match key.kind {
+                K::Participant => crate::ids::ParticipantCode::parse(id)
+                    .is_ok_and(|code| state.participants.contains_key(&code)),
+                K::Item => crate::ids::ItemCode::parse(id)
+                    .is_ok_and(|code| state.items.contains_key(&code)),
+                _ => true,
+            };
+            exists.then(|| seen(reference_data(&scope)))
+        }
+        K::User => crate::ids::Username::parse(id)
+            .ok()
+            .and_then(|name| state.users.get(&name))
+            .map(|found| seen(user(actor, found))),
+        K::List => Period::parse(id)
+            .ok()
+            .and_then(|period| state.lists.get(&period))
+            .map(|_| seen(list(&scope))),
+        K::Pledge => Reference::parse(id)
+            .ok()
+            .and_then(|reference| state.pledges.get(&reference))
+            .map(|found| seen(pledge(&scope, found))),
+        K::Payment => state
+            .payments
+            .get(id)
+            .map(|found| seen(payment(&scope, state, found))),
+        K::Package => id
+            .parse::<u32>()
+            .ok()
+            .and_then(|number| state.packages.get(&number))
+            .map(|found| seen(package(&scope, state, found))),
+        K::Delivery => state
+            .deliveries
+            .get(id)
+            .map(|found| seen(delivery(&scope, state, found))),
+        K::Allocation => id
+            .parse::<u32>()
+            .ok()
+            .and_then(|number| state.allocations.get(&number))
+            .map(|_| scope == Scope::Everything),
+    }
+}
+
 /// A pledge as anyone may see it once it was announced publicly: no conditions, notes, earmark or
 /// payments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

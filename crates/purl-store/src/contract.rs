@@ -93,7 +93,12 @@ async fn the_access_log_is_appended_and_read_in_order<S: Store>(store: S) {
         at_us: 5_000 + i64::try_from(n).expect("small"),
         actor: format!("user:u{n}@NLD"),
         action: format!("read pledge P{n}"),
-        outcome: if n.is_multiple_of(2) { "allowed" } else { "denied" }.to_owned(),
+        outcome: if n.is_multiple_of(2) {
+            "allowed"
+        } else {
+            "denied"
+        }
+        .to_owned(),
         rows: n,
         request_id: format!("req-{n}"),
     };

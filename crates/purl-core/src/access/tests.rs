@@ -194,3 +194,30 @@ fn users_are_seen_by_themselves_their_admins_and_coordinator_admins() {
         Visibility::Full
     );
 }
+
+#[test]
+fn a_command_on_a_record_its_actor_may_not_see_is_refused_as_if_it_did_not_exist() {
+    let mut world = world();
+    world.actor = Actor::User {
+        username: Username::parse("deu-editor").unwrap(),
+        participant: code("DEU"),
+        party: Party::Contributor,
+        roles: BTreeSet::from([Role::Editor]),
+    };
+    let hidden = world.refused(Command::WithdrawPledge {
+        reference: reference("NLD-1"),
+    });
+    let missing = world.refused(Command::WithdrawPledge {
+        reference: reference("NLD-404"),
+    });
+    assert_eq!(hidden, "pledge 'NLD-1' does not exist");
+    assert_eq!(missing, "pledge 'NLD-404' does not exist");
+    assert_eq!(
+        world.refused(Command::SetPackageStatus {
+            number: 1,
+            status: crate::package::PackageStatus::Cancelled,
+        }),
+        "not permitted",
+        "a package it does not fund is visible in summary, so changing it is plainly refused"
+    );
+}

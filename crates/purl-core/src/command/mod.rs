@@ -255,8 +255,13 @@ pub fn decide(
     command: &Command,
     expected_version: Option<u64>,
 ) -> Result<Vec<EventPayload>, DomainError> {
-    if let (Some(expected), Some(target)) = (expected_version, command.target()) {
-        check_version(state, &target, expected)?;
+    if let Some(target) = command.target() {
+        if crate::access::may_see(Some(context.actor), state, &target) == Some(false) {
+            return Err(DomainError::not_found(target.kind.as_str(), &target.id));
+        }
+        if let Some(expected) = expected_version {
+            check_version(state, &target, expected)?;
+        }
     }
     use Command as C;
     match command {
