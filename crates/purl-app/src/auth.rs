@@ -155,7 +155,7 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 /// Checks a new password against the rules (length only, as NIST SP 800-63B advises).
 pub fn check_new_password(password: &str) -> Result<(), AuthError> {
     let chars = password.chars().count();
-    if chars < PASSWORD_CHARS_MIN || chars > PASSWORD_CHARS_MAX {
+    if !(PASSWORD_CHARS_MIN..=PASSWORD_CHARS_MAX).contains(&chars) {
         return Err(AuthError::Invalid(format!(
             "password: must be {PASSWORD_CHARS_MIN} to {PASSWORD_CHARS_MAX} characters long"
         )));

@@ -11,6 +11,9 @@ pub enum AppError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The record moved on since the version the caller based its update on.
+    #[error("conflict: {0}")]
+    Stale(String),
     #[error("not permitted")]
     Denied,
     /// An import or batch failed: every problem, each naming where it is.
@@ -25,9 +28,8 @@ impl From<DomainError> for AppError {
         match error {
             DomainError::Denied => AppError::Denied,
             DomainError::NotFound { .. } => AppError::NotFound(error.to_string()),
-            DomainError::StaleVersion { .. } | DomainError::AlreadyExists { .. } => {
-                AppError::Conflict(error.to_string())
-            }
+            DomainError::StaleVersion { .. } => AppError::Stale(error.to_string()),
+            DomainError::AlreadyExists { .. } => AppError::Conflict(error.to_string()),
             other => AppError::Invalid(other.to_string()),
         }
     }

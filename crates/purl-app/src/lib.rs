@@ -106,6 +106,11 @@ impl<S: Store> App<S> {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(state);
     }
 
+    /// Gives the store back (e.g. to serve it behind another type).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
     pub fn store(&self) -> &S {
         &self.store
     }

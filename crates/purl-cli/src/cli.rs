@@ -57,6 +57,11 @@ pub enum Command {
         #[arg(long)]
         origin: Option<String>,
     },
+    /// Serve the JSON API (and its OpenAPI document at /api/v1/openapi.json).
+    #[command(
+        after_help = "Examples:\n  purl serve\n  purl serve --bind 127.0.0.1:8080 --secure-cookies   # behind a TLS-terminating reverse proxy"
+    )]
+    Serve(ServeArgs),
     /// Apply pending database migrations (PostgreSQL; SQLite migrates when opened).
     #[command(
         after_help = "Example:\n  PURL_DATABASE_URL=postgres://purl@db.internal/purl purl migrate"
@@ -315,12 +320,23 @@ pub enum ParticipantCommand {
     },
 }
 
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "PURL_BIND")]
+    pub bind: std::net::SocketAddr,
+    /// Mark session cookies Secure (when a TLS-terminating reverse proxy serves HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// List users.
     #[command(after_help = "Example:\n  purl user list")]
     List,
-    /// Add a user to a participant with roles (viewer, editor, approver, admin).
+    /// Add a user to a participant with roles (viewer, editor, approver, admin); prints a
+    /// one-time password to be changed at first sign-in.
     #[command(
         after_help = "Example:\n  purl user add --username olena --participant UKR --name 'Olena K.' --roles editor,approver"
     )]
@@ -337,6 +353,9 @@ pub enum UserCommand {
     /// Replace a user's roles.
     #[command(after_help = "Example:\n  purl user roles olena editor,approver,admin")]
     Roles { username: String, roles: String },
+    /// Issue a new one-time password (also lifts a lockout); it must be changed at sign-in.
+    #[command(after_help = "Example:\n  purl user reset-password olena")]
+    ResetPassword { username: String },
     /// Stop a user from acting.
     #[command(after_help = "Example:\n  purl user deactivate olena")]
     Deactivate { username: String },

@@ -24,6 +24,7 @@ mod output;
 mod parse;
 mod read;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -31,7 +32,11 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_tracing();
+    init_tracing(if matches!(cli.command, cli::Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -52,10 +57,10 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to standard error, filtered by `RUST_LOG` (default: warnings only, so command output
-/// stays clean).
-fn init_tracing() {
+/// stays clean; the server logs at info).
+fn init_tracing(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -18,7 +18,7 @@ use crate::cli::{
     CatalogueCommand, Cli, Command, DeliveryCommand, FxCommand, ImportCommand, ListCommand,
     PackageCommand, ParticipantCommand, PaymentCommand, PledgeCommand, PledgeFields, UserCommand,
 };
-use crate::{allocate, demo, install, ledger, output, parse, read};
+use crate::{allocate, demo, install, ledger, output, parse, read, serve};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
@@ -30,6 +30,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo => {
             demo::load(&cli).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Serve(args) => {
+            serve::serve(&cli, args).await?;
             return Ok(ExitCode::SUCCESS);
         }
         Command::Audit(audit) => return ledger::audit(audit, cli.format),
@@ -56,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn dispatch<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Init { .. }
+        | Command::Serve(_)
         | Command::Demo
         | Command::Audit(_)
         | Command::Migrate
@@ -90,6 +95,16 @@ async fn dispatch<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<ExitCode>
             read::participant(app, cli.format, code).await?
         }
         Command::User(UserCommand::List) => read::users(app, cli.format).await?,
+        Command::User(UserCommand::Add { username, .. }) => {
+            let state = app.load_state().await?;
+            let command = to_command(&cli.command, &state)?;
+            write(app, cli, command).await?;
+            ledger::after_write(app, cli).await?;
+            one_time_password(app, username).await?;
+        }
+        Command::User(UserCommand::ResetPassword { username }) => {
+            one_time_password(app, username).await?;
+        }
         Command::Catalogue(CatalogueCommand::List) => read::catalogue(app, cli.format).await?,
         Command::List(ListCommand::All) => read::lists(app, cli.format).await?,
         Command::List(ListCommand::Show { period, version }) => {
@@ -149,6 +164,17 @@ pub async fn write<S: Store>(app: &App<S>, cli: &Cli, command: Core) -> anyhow::
         .await
         .map_err(explain)?;
     output::written(cli.format, &written)
+}
+
+/// Issues and prints a one-time password (shown once, stored hashed).
+async fn one_time_password<S: Store>(app: &App<S>, username: &str) -> anyhow::Result<()> {
+    let password = app
+        .issue_one_time_password(username)
+        .await
+        .map_err(explain)?;
+    say!("one-time password for {username}: {password}");
+    say!("(shown once; it must be changed at first sign-in)");
+    Ok(())
 }
 
 /// Turns an application error into a message for the operator (the source chain is kept).
@@ -339,7 +365,7 @@ fn user_command(command: &UserCommand) -> anyhow::Result<Core> {
             username: parse::username(username)?,
             active: true,
         },
-        UserCommand::List => bail!("not a write"),
+        UserCommand::List | UserCommand::ResetPassword { .. } => bail!("not a ledger write"),
     })
 }
 

@@ -1,0 +1,180 @@
+//! `purl serve`: the versioned JSON API (`/api/v1`) over every command and read, with sign-in,
+//! need-to-know access enforced by the application layer, RFC 9457 errors, and an OpenAPI document
+//! generated from the handlers themselves.
+
+pub mod any_store;
+mod hardening;
+mod identity;
+mod input;
+mod problem;
+mod routes;
+mod write;
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use purl_app::auth::AuthSettings;
+use purl_app::App;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use crate::any_store::AnyStore;
+pub use crate::identity::{CSRF_HEADER, REQUEST_ID_HEADER, SESSION_COOKIE};
+pub use crate::problem::Problem;
+
+pub type ServerApp = App<AnyStore>;
+
+/// How the server behaves; the defaults suit production.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub auth: AuthSettings,
+    /// Mark cookies `Secure` (set when serving TLS, or behind a TLS-terminating proxy).
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+    /// Sign-in attempts allowed per minute from one address, and for one account name.
+    pub sign_ins_per_minute_per_address: u32,
+    pub sign_ins_per_minute_per_account: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            auth: AuthSettings::default(),
+            secure_cookies: false,
+            body_limit: 2 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            sign_ins_per_minute_per_address: 30,
+            sign_ins_per_minute_per_account: 20,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct Ctx {
+    pub app: Arc<ServerApp>,
+    pub config: Arc<ServerConfig>,
+    limits: Arc<SignInLimits>,
+}
+
+struct SignInLimits {
+    by_address: DefaultKeyedRateLimiter<std::net::IpAddr>,
+    by_account: DefaultKeyedRateLimiter<String>,
+}
+
+fn per_minute(count: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(count.max(1)).expect("at least one"))
+}
+
+impl Ctx {
+    pub fn new(app: ServerApp, config: ServerConfig) -> Self {
+        let limits = SignInLimits {
+            by_address: RateLimiter::keyed(per_minute(config.sign_ins_per_minute_per_address)),
+            by_account: RateLimiter::keyed(per_minute(config.sign_ins_per_minute_per_account)),
+        };
+        Self {
+            app: Arc::new(app),
+            config: Arc::new(config),
+            limits: Arc::new(limits),
+        }
+    }
+
+    /// Whether another sign-in attempt from `address` for `account` is allowed now.
+    fn may_try_sign_in(&self, address: std::net::IpAddr, account: &str) -> bool {
+        self.limits.by_address.check_key(&address).is_ok()
+            && self
+                .limits
+                .by_account
+                .check_key(&account.to_ascii_lowercase())
+                .is_ok()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "PURL Ledger API",
+        description = "The system of record for the Prioritised Ukraine Requirements List. Sign in with a session (cookie + CSRF header) or send a personal API token as `Authorization: Bearer <token>`. Errors are RFC 9457 problem documents.",
+    ),
+    components(schemas(crate::problem::ApiProblem)),
+    modifiers(&SecuritySchemes),
+    security(("token" = []), ("session" = []))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The API's routes and the OpenAPI document describing exactly those routes.
+pub fn api(ctx: Ctx) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", routes::all())
+        .split_for_parts();
+    (router.with_state(ctx), doc)
+}
+
+/// The whole service: the API, its OpenAPI document, and the hardening layers around them.
+pub fn router(ctx: Ctx) -> Router {
+    let (api, doc) = api(ctx.clone());
+    let doc = Arc::new(doc);
+    let app = api.route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move { axum::Json(doc.as_ref().clone()) }
+        }),
+    );
+    hardening::wrap(app, ctx)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(listener: tokio::net::TcpListener, ctx: Ctx) -> std::io::Result<()> {
+    let service = router(ctx).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,181 @@
+//! Errors as `application/problem+json` (RFC 9457): a stable `code`, a message for people, the
+//! field that is wrong for bad input, and never an internal detail (a 5xx carries only the request
+//! id, which is in the server's log with the cause).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use purl_app::auth::AuthError;
+use purl_app::import::ImportProblem;
+use purl_app::AppError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An RFC 9457 problem document (kept small: it is the error of every handler).
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: u16,
+    /// Stable and machine-readable, e.g. `not-found`, `invalid`, `stale-version`.
+    pub code: &'static str,
+    pub detail: String,
+    /// For bad input: the field (or header, or query parameter) that is wrong.
+    pub field: Option<String>,
+    /// For a refused batch: every problem, each saying where it is.
+    pub problems: Vec<ImportProblem>,
+    pub request_id: Option<String>,
+}
+
+/// The problem document, as the OpenAPI document names it.
+pub type ApiProblem = ProblemDoc<'static>;
+
+/// The problem document as sent.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDoc<'a> {
+    /// `urn:purl-ledger:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'a str,
+    pub status: u16,
+    /// Stable and machine-readable, e.g. `not-found`, `invalid`, `stale-version`.
+    pub code: &'a str,
+    pub detail: &'a str,
+    /// For bad input: the field (or header, or query parameter) that is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'a str>,
+    /// For a refused batch: every problem, each saying where it is (file, row, column).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub problems: &'a [ImportProblem],
+    /// For a 5xx: the id under which the server logged the cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<&'a str>,
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ProblemDoc {
+            kind: format!("urn:purl-ledger:problem:{}", self.code),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: self.status,
+            code: self.code,
+            detail: &self.detail,
+            field: self.field.as_deref(),
+            problems: &self.problems,
+            request_id: self.request_id.as_deref(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status: status.as_u16(),
+            code,
+            detail: detail.into(),
+            field: None,
+            problems: Vec::new(),
+            request_id: None,
+        }
+    }
+
+    /// Bad input in `field`.
+    pub fn invalid(field: &str, detail: impl std::fmt::Display) -> Self {
+        Self {
+            field: Some(field.to_owned()),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("{field}: {detail}"),
+            )
+        }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", detail)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in, or send a valid API token as `Authorization: Bearer <token>`",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "not permitted")
+    }
+
+    /// A failure whose cause is only in the server's log.
+    pub fn internal(request_id: &str) -> Self {
+        Self {
+            request_id: Some(request_id.to_owned()),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("the server failed; quote request id {request_id} to its operator"),
+            )
+        }
+    }
+
+    /// Turns an application error into a problem; internal causes are logged with `request_id`.
+    pub fn from_app(error: AppError, request_id: &str) -> Self {
+        match error {
+            AppError::Invalid(message) => {
+                let field = message
+                    .split_once(": ")
+                    .map(|(field, _)| field)
+                    .filter(|field| !field.contains(' ') && field.len() < 40)
+                    .map(str::to_owned);
+                Self {
+                    field,
+                    ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+                }
+            }
+            AppError::NotFound(message) => Self::not_found(message),
+            AppError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            AppError::Stale(message) => {
+                Self::new(StatusCode::PRECONDITION_FAILED, "stale-version", message)
+            }
+            AppError::Denied => Self::forbidden(),
+            AppError::Rejected(problems) => Self {
+                problems,
+                ..Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "rejected",
+                    "the request was refused; nothing was written (see problems)",
+                )
+            },
+            AppError::Store(source) => {
+                tracing::error!(request_id, error = %source, cause = ?std::error::Error::source(&source), "storage failed");
+                Self::internal(request_id)
+            }
+        }
+    }
+
+    pub fn from_auth(error: AuthError, request_id: &str) -> Self {
+        match error {
+            AuthError::Failed => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "sign-in-failed",
+                error.to_string(),
+            ),
+            AuthError::Invalid(message) => Self::from_app(AppError::Invalid(message), request_id),
+            AuthError::App(error) => Self::from_app(error, request_id),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(&self)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
