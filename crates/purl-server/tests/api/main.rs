@@ -1,0 +1,6 @@
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+//! The API through a real server on a random port against a fresh database.
+
+mod round;
+mod support;

@@ -1,0 +1,252 @@
+//! A real server on a random port against a fresh database, with one user (and API token) for each
+//! kind of party, and a small HTTP client.
+
+use std::collections::BTreeSet;
+
+use purl_app::{App, SystemClock, WriteOptions};
+use purl_core::command::Command;
+use purl_core::ids::{Name, ParticipantCode, Username};
+use purl_core::participant::{reference_participants, Membership, Party};
+use purl_core::user::{Actor, Role};
+use purl_server::{AnyStore, Ctx, ServerConfig};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// The parties the tests act as, each with one user.
+pub const REQUESTER: &str = "ukr.planner";
+pub const COORDINATOR: &str = "nato.cell";
+pub const SUPPLIER: &str = "usa.dod";
+/// Contributes to the package of the round (NLD).
+pub const FUNDER: &str = "nld.mod";
+/// A contributor that funds nothing in the round (DEU).
+pub const OTHER: &str = "deu.mod";
+/// One of the joint pledge's contributors (NOR).
+pub const JOINT: &str = "nor.fd";
+pub const AUDITOR: &str = "iban.audit";
+
+const USERS: [(&str, &str, &[Role]); 7] = [
+    (REQUESTER, "UKR", &[Role::Editor, Role::Approver]),
+    (
+        COORDINATOR,
+        "NATO",
+        &[Role::Editor, Role::Approver, Role::Admin],
+    ),
+    (SUPPLIER, "USA", &[Role::Editor, Role::Approver]),
+    (FUNDER, "NLD", &[Role::Editor]),
+    (OTHER, "DEU", &[Role::Editor, Role::Admin]),
+    (JOINT, "NOR", &[Role::Editor]),
+    (AUDITOR, "IBAN", &[Role::Viewer]),
+];
+
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+pub struct Server {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub ctx: Ctx,
+    tokens: std::collections::BTreeMap<String, String>,
+    _dir: tempfile::TempDir,
+    schema: Option<(String, String)>,
+}
+
+fn valid<T, E: std::fmt::Debug>(result: Result<T, E>) -> T {
+    result.expect("test data is valid")
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Self::start_on(Backend::Sqlite, ServerConfig::default()).await
+    }
+
+    pub async fn start_with(config: ServerConfig) -> Server {
+        Self::start_on(Backend::Sqlite, config).await
+    }
+
+    pub async fn start_on(backend: Backend, config: ServerConfig) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (store, schema) = match backend {
+            Backend::Sqlite => {
+                let store = purl_store_sqlite::SqliteStore::create(&dir.path().join("purl.sqlite"))
+                    .await
+                    .expect("sqlite store");
+                (AnyStore::Sqlite(store), None)
+            }
+            Backend::Postgres(url) => {
+                let schema = format!("purl_api_{:016x}", rand::random::<u64>());
+                let admin = purl_store_postgres::PostgresStore::connect(&url, None)
+                    .await
+                    .expect("postgres");
+                sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                    .execute(admin.pool())
+                    .await
+                    .expect("schema");
+                admin.pool().close().await;
+                let store = purl_store_postgres::PostgresStore::connect(&url, Some(&schema))
+                    .await
+                    .expect("postgres store");
+                store.migrate().await.expect("migrate");
+                (AnyStore::Postgres(store), Some((url, schema)))
+            }
+        };
+        let app = App::new(store, Box::new(SystemClock));
+        let mut commands: Vec<Command> = reference_participants()
+            .into_iter()
+            .map(|p| Command::AddParticipant {
+                code: p.code,
+                alpha2: p.alpha2,
+                name: p.name,
+                membership: p.membership,
+                party: p.party,
+            })
+            .collect();
+        commands.push(Command::AddParticipant {
+            code: valid(ParticipantCode::parse("IBAN")),
+            alpha2: None,
+            name: valid(Name::parse("International Board of Auditors for NATO")),
+            membership: Membership::Organisation,
+            party: Party::Auditor,
+        });
+        for (username, participant, roles) in USERS {
+            commands.push(Command::AddUser {
+                username: valid(Username::parse(username)),
+                participant: valid(ParticipantCode::parse(participant)),
+                name: valid(Name::parse(username)),
+                roles: roles.iter().copied().collect::<BTreeSet<_>>(),
+            });
+        }
+        let options = WriteOptions {
+            request: "test setup".into(),
+            ..WriteOptions::default()
+        };
+        app.execute_all(&Actor::Operator, commands, options)
+            .await
+            .expect("setup is accepted");
+        let state = app.state().await.expect("state");
+        let mut tokens = std::collections::BTreeMap::new();
+        for (username, _, _) in USERS {
+            let actor = purl_app::auth::actor_of(&state, username).expect("user exists");
+            let (_, token) = app.create_token(&actor, "tests", 30).await.expect("token");
+            tokens.insert(username.to_owned(), token);
+        }
+        let ctx = Ctx::new(app, config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let served = ctx.clone();
+        tokio::spawn(async move { purl_server::serve(listener, served).await });
+        Server {
+            base,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            ctx,
+            tokens,
+            _dir: dir,
+            schema,
+        }
+    }
+
+    pub fn token(&self, username: &str) -> &str {
+        &self.tokens[username]
+    }
+
+    /// Sends a request as `user` (None: the public) and returns status, headers and JSON body.
+    pub async fn call(
+        &self,
+        user: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(user) = user {
+            request = request.bearer_auth(self.token(user));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Reply::from(request.send().await.expect("the server answers")).await
+    }
+
+    pub async fn get(&self, user: Option<&str>, path: &str) -> Reply {
+        self.call(user, Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, user: Option<&str>, path: &str, body: Value) -> Reply {
+        self.call(user, Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn put(&self, user: Option<&str>, path: &str, body: Value) -> Reply {
+        self.call(user, Method::PUT, path, Some(body), &[]).await
+    }
+
+    /// Drops the PostgreSQL schema the server used, if any.
+    pub async fn finish(self) {
+        if let Some((url, schema)) = &self.schema {
+            let admin = purl_store_postgres::PostgresStore::connect(url, None)
+                .await
+                .expect("postgres");
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(admin.pool())
+                .await
+                .expect("drop schema");
+            admin.pool().close().await;
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Reply {
+    async fn from(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    /// Asserts the status, showing the body if it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Reply {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The PostgreSQL URL for tests, or None with the reason printed.
+pub fn postgres_url() -> Option<String> {
+    let url = std::env::var("PURL_TEST_POSTGRES_URL").ok();
+    if url.is_none() {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: PURL_TEST_POSTGRES_URL is not set (CI sets it; e.g. postgres://postgres@127.0.0.1:5432/test)"
+        );
+    }
+    url
+}
