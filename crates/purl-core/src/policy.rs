@@ -56,7 +56,11 @@ fn user_allows(
         Action::EditCatalogue => party == Party::Supplier && has(Role::Editor),
         Action::DraftList => party == Party::Requester && has(Role::Editor),
         Action::SubmitList => party == Party::Requester && has(Role::Approver),
-        Action::ApproveList { party: approving } => *approving == party && has(Role::Approver),
+        Action::ApproveList { party: approving } => {
+            *approving == party
+                && crate::list::APPROVING_PARTIES.contains(&party)
+                && has(Role::Approver)
+        }
         Action::RecordPledge { contributors } => {
             has(Role::Editor)
                 && (coordinator

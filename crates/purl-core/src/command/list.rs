@@ -123,13 +123,13 @@ fn approve(
     number: u32,
     party: crate::participant::Party,
 ) -> Result<Vec<EventPayload>, DomainError> {
+    context.require(Action::ApproveList { party })?;
     if !APPROVING_PARTIES.contains(&party) {
         return Err(DomainError::invalid(format!(
             "only the requester, the coordinator and the supplier approve lists, not the {}",
             party.as_str()
         )));
     }
-    context.require(Action::ApproveList { party })?;
     let list = get_list(state, period)?;
     let id = format!("{period} v{number}");
     let version = list

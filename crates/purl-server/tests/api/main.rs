@@ -2,5 +2,6 @@
 
 //! The API through a real server on a random port against a fresh database.
 
+mod authz;
 mod round;
 mod support;
