@@ -4,4 +4,5 @@
 
 mod authz;
 mod round;
+mod security;
 mod support;

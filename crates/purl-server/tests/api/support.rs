@@ -3,7 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use purl_app::{App, SystemClock, WriteOptions};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use purl_app::{App, Clock, WriteOptions};
 use purl_core::command::Command;
 use purl_core::ids::{Name, ParticipantCode, Username};
 use purl_core::participant::{reference_participants, Membership, Party};
@@ -38,6 +41,28 @@ const USERS: [(&str, &str, &[Role]); 7] = [
     (AUDITOR, "IBAN", &[Role::Viewer]),
 ];
 
+/// A clock the test moves forward (to expire tokens, sessions and lockouts).
+#[derive(Clone)]
+pub struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    pub fn new() -> Self {
+        TestClock(Arc::new(AtomicI64::new(
+            chrono::Utc::now().timestamp_micros(),
+        )))
+    }
+
+    pub fn advance_minutes(&self, minutes: i64) {
+        self.0.fetch_add(minutes * 60_000_000, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_us(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 pub enum Backend {
     Sqlite,
     Postgres(String),
@@ -61,11 +86,11 @@ impl Server {
         Self::start_on(Backend::Sqlite, ServerConfig::default()).await
     }
 
-    pub async fn start_with(config: ServerConfig) -> Server {
-        Self::start_on(Backend::Sqlite, config).await
+    pub async fn start_on(backend: Backend, config: ServerConfig) -> Server {
+        Self::start_full(backend, config, TestClock::new()).await
     }
 
-    pub async fn start_on(backend: Backend, config: ServerConfig) -> Server {
+    pub async fn start_full(backend: Backend, config: ServerConfig, clock: TestClock) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let (store, schema) = match backend {
             Backend::Sqlite => {
@@ -91,7 +116,7 @@ impl Server {
                 (AnyStore::Postgres(store), Some((url, schema)))
             }
         };
-        let app = App::new(store, Box::new(SystemClock));
+        let app = App::new(store, Box::new(clock));
         let mut commands: Vec<Command> = reference_participants()
             .into_iter()
             .map(|p| Command::AddParticipant {
