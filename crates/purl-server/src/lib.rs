@@ -135,18 +135,12 @@ pub fn api(ctx: Ctx) -> (Router, utoipa::openapi::OpenApi) {
     (router.with_state(ctx), doc)
 }
 
-/// The whole service: the API, its OpenAPI document, and the hardening layers around them.
+/// The whole service: the API (its OpenAPI document among its routes) and the hardening layers
+/// around it.
 pub fn router(ctx: Ctx) -> Router {
     let (api, doc) = api(ctx.clone());
-    let doc = Arc::new(doc);
-    let app = api.route(
-        "/api/v1/openapi.json",
-        axum::routing::get(move || {
-            let doc = doc.clone();
-            async move { axum::Json(doc.as_ref().clone()) }
-        }),
-    );
-    hardening::wrap(app, ctx)
+    let _ = routes::DOCUMENT.set(doc);
+    hardening::wrap(api, ctx)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.

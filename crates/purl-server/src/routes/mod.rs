@@ -8,6 +8,8 @@ mod reference;
 mod reports;
 mod session;
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,6 +18,7 @@ use crate::Ctx;
 
 pub fn all() -> OpenApiRouter<Ctx> {
     OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(openapi_document))
         .merge(session::router())
         .merge(reference::router())
         .merge(lists::router())
@@ -41,3 +44,13 @@ pub struct ListedDoc {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(value_type = Object)]
 pub struct Record(serde_json::Value);
+
+/// The OpenAPI document, set once when the router is built.
+pub static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+
+/// This document: the OpenAPI 3.1 description of every route of the API.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", security(()),
+    responses((status = 200, body = Object, description = "the OpenAPI document")))]
+async fn openapi_document() -> axum::Json<Option<&'static utoipa::openapi::OpenApi>> {
+    axum::Json(DOCUMENT.get())
+}

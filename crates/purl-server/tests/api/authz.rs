@@ -319,6 +319,18 @@ fn cases(round: &round::Round, spare_token: &str, payment: &str) -> Vec<Case> {
     ]
 }
 
+/// Every endpoint the matrix exercises, as (method, concrete path).
+pub fn endpoints() -> Vec<(Method, String)> {
+    let round = round::Round {
+        delivery: "D-1".into(),
+        line: "L0001".into(),
+    };
+    cases(&round, "token-id", "PAY-1")
+        .into_iter()
+        .map(|case| (case.method, case.path))
+        .collect()
+}
+
 /// Plays every case as every caller and renders the answers as a table, with the ids that differ
 /// from run to run named by `redact`.
 async fn matrix(server: &Server, cases: &[Case], redact: &[(&str, &str)]) -> String {
@@ -349,6 +361,12 @@ async fn matrix(server: &Server, cases: &[Case], redact: &[(&str, &str)]) -> Str
                     &[],
                 )
                 .await;
+            assert!(
+                reply.json["code"] != "no-route" && reply.json["code"] != "method-not-allowed",
+                "{} {} is not routed",
+                case.method,
+                case.path
+            );
             assert!(
                 reply.status.as_u16() < 500,
                 "{} {} as {name}: {}",
