@@ -6,5 +6,6 @@ mod crash;
 mod imports;
 mod ledger;
 mod postgres;
+mod serve;
 mod support;
 mod usage;

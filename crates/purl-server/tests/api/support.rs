@@ -47,9 +47,7 @@ pub struct TestClock(Arc<AtomicI64>);
 
 impl TestClock {
     pub fn new() -> Self {
-        TestClock(Arc::new(AtomicI64::new(
-            chrono::Utc::now().timestamp_micros(),
-        )))
+        TestClock(Arc::new(AtomicI64::new(purl_app::SystemClock.now_us())))
     }
 
     pub fn advance_minutes(&self, minutes: i64) {

@@ -1,0 +1,99 @@
+//! `purl user add` gives a one-time password; `purl serve` serves the API on that installation and
+//! stops cleanly on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+
+use crate::support::Installation;
+
+/// One HTTP/1.1 request over a fresh connection; returns the status line and the body.
+fn http(address: &str, method: &str, path: &str, body: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.lines().next().unwrap_or("").to_owned();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn a_new_user_signs_in_to_the_server_with_its_one_time_password() {
+    let installation = Installation::new();
+    let added = installation.ok(&[
+        "user",
+        "add",
+        "--username",
+        "nld.mod",
+        "--participant",
+        "NLD",
+        "--name",
+        "NL desk",
+        "--roles",
+        "editor",
+    ]);
+    let password = added
+        .lines()
+        .find_map(|line| line.strip_prefix("one-time password for nld.mod: "))
+        .unwrap_or_else(|| panic!("no one-time password in:\n{added}"))
+        .trim()
+        .to_owned();
+    assert!(password.len() >= 32, "{password}");
+
+    let mut server = installation
+        .command()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let address = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in: {first}"))
+        .to_owned();
+
+    let (status, body) = http(&address, "GET", "/api/v1/public/overview", "");
+    assert!(status.contains(" 200 "), "{status} {body}");
+    assert!(body.contains("\"allies\""), "{body}");
+    let (status, body) = http(
+        &address,
+        "POST",
+        "/api/v1/session",
+        &format!(r#"{{"username":"nld.mod","password":"{password}"}}"#),
+    );
+    assert!(status.contains(" 200 "), "{status} {body}");
+    assert!(body.contains(r#""must_change_password":true"#), "{body}");
+    let (status, _) = http(
+        &address,
+        "POST",
+        "/api/v1/session",
+        r#"{"username":"nld.mod","password":"not the password"}"#,
+    );
+    assert!(status.contains(" 401 "), "{status}");
+
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let exit = server.wait().unwrap();
+    assert!(
+        exit.success(),
+        "purl serve exits cleanly on SIGTERM: {exit:?}"
+    );
+}
