@@ -12,12 +12,19 @@ use serde_json::json;
 use crate::cli::Format;
 use crate::output::{self, money};
 use crate::parse;
+use purl_app::access_log::Outcome;
 
 fn yes_no(value: bool) -> String {
     if value { "yes" } else { "no" }.to_owned()
 }
 
-async fn state<S: Store>(app: &App<S>) -> anyhow::Result<State> {
+/// The state to answer a read from. The operator sees every record (design §4); its reads are
+/// recorded in the access log like everyone's.
+async fn state<S: Store>(app: &App<S>, what: &str) -> anyhow::Result<State> {
+    let reader = purl_app::access_log::Reader::operator();
+    app.log_access(&reader, format!("read {what}"), Outcome::Allowed, 0)
+        .await
+        .map_err(crate::run::explain)?;
     app.load_state().await.map_err(crate::run::explain)
 }
 
@@ -60,7 +67,7 @@ pub async fn verify<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<Ex
 }
 
 pub async fn participants<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "participants").await?;
     let all: Vec<_> = state.participants.values().collect();
     let rows = all
         .iter()
@@ -84,7 +91,7 @@ pub async fn participants<S: Store>(app: &App<S>, format: Format) -> anyhow::Res
 }
 
 pub async fn participant<S: Store>(app: &App<S>, format: Format, code: &str) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, &format!("participant {code}")).await?;
     let code = parse::participant(code)?;
     let participant = state
         .participants
@@ -107,7 +114,7 @@ pub async fn participant<S: Store>(app: &App<S>, format: Format, code: &str) -> 
 }
 
 pub async fn users<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "users").await?;
     let all: Vec<_> = state.users.values().collect();
     let rows = all
         .iter()
@@ -131,7 +138,7 @@ pub async fn users<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()>
 }
 
 pub async fn catalogue<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "catalogue").await?;
     let all: Vec<_> = state.items.values().collect();
     let rows = all
         .iter()
@@ -162,7 +169,7 @@ pub async fn catalogue<S: Store>(app: &App<S>, format: Format) -> anyhow::Result
 }
 
 pub async fn lists<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "lists").await?;
     let mut rows = Vec::new();
     let mut value = Vec::new();
     for list in state.lists.values() {
@@ -210,7 +217,7 @@ pub async fn list<S: Store>(
     period: &str,
     number: Option<u32>,
 ) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, &format!("list {period}")).await?;
     let period = parse::period(period)?;
     let list = state
         .lists
@@ -279,7 +286,7 @@ pub async fn diff<S: Store>(
     from: u32,
     to: u32,
 ) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, &format!("list {period} diff")).await?;
     let period = parse::period(period)?;
     let list = state
         .lists
@@ -370,7 +377,7 @@ const PLEDGE_HEADERS: [&str; 8] = [
 ];
 
 pub async fn pledges<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "pledges").await?;
     let all: Vec<_> = state.pledges.values().collect();
     output::read(
         format,
@@ -381,7 +388,7 @@ pub async fn pledges<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<(
 }
 
 pub async fn pledge<S: Store>(app: &App<S>, format: Format, reference: &str) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, &format!("pledge {reference}")).await?;
     let reference = parse::reference(reference)?;
     let pledge = state
         .pledges
@@ -463,7 +470,7 @@ pub async fn payments<S: Store>(
     format: Format,
     pledge: Option<&str>,
 ) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "payments").await?;
     let filter = pledge.map(parse::reference).transpose()?;
     let all: Vec<_> = state
         .payments
@@ -482,7 +489,7 @@ pub async fn rates<S: Store>(
     format: Format,
     currency: Option<&str>,
 ) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "rates").await?;
     let filter = currency.map(parse::currency).transpose()?;
     let all: Vec<_> = state
         .fx
@@ -516,7 +523,7 @@ pub async fn convert<S: Store>(
     currency: &str,
     date: &str,
 ) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "convert").await?;
     let amount = parse::money(amount, currency)?;
     let date = parse::date("--date", date)?;
     let conversion = state
@@ -539,7 +546,7 @@ pub async fn convert<S: Store>(
 }
 
 pub async fn packages<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "packages").await?;
     let all: Vec<_> = state.packages.values().collect();
     let rows = all
         .iter()
@@ -576,7 +583,7 @@ pub async fn packages<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<
 }
 
 pub async fn package<S: Store>(app: &App<S>, format: Format, number: u32) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, &format!("package {number}")).await?;
     let package = state
         .packages
         .get(&number)
@@ -677,7 +684,7 @@ pub async fn deliveries<S: Store>(
     format: Format,
     package: Option<u32>,
 ) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "deliveries").await?;
     let all: Vec<_> = state
         .deliveries
         .values()
@@ -695,7 +702,7 @@ pub async fn overview<S: Store>(
     format: Format,
     as_of: Option<&str>,
 ) -> anyhow::Result<()> {
-    let state = state(app).await?;
+    let state = state(app, "overview").await?;
     let as_of = match as_of {
         Some(date) => parse::date("--as-of", date)?,
         None => app.today(),

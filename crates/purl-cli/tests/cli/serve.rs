@@ -97,3 +97,18 @@ fn a_new_user_signs_in_to_the_server_with_its_one_time_password() {
         "purl serve exits cleanly on SIGTERM: {exit:?}"
     );
 }
+
+#[tokio::test]
+async fn the_operators_reads_are_in_the_access_log_too() {
+    use purl_store::Store;
+    let installation = Installation::demo();
+    installation.ok(&["pledge", "show", "NLD-2025-08"]);
+    let store = installation.store().await;
+    let log = store.access_log(0, 1000).await.unwrap();
+    store.close().await;
+    assert!(
+        log.iter()
+            .any(|entry| entry.actor == "operator" && entry.action == "read pledge NLD-2025-08"),
+        "{log:?}"
+    );
+}
