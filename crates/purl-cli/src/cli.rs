@@ -59,7 +59,7 @@ pub enum Command {
     },
     /// Serve the JSON API (and its OpenAPI document at /api/v1/openapi.json).
     #[command(
-        after_help = "Examples:\n  purl serve\n  purl serve --bind 127.0.0.1:8080 --secure-cookies   # behind a TLS-terminating reverse proxy"
+        after_help = "Examples:\n  purl serve\n  purl serve --bind 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n  purl serve --bind 127.0.0.1:8080 --secure-cookies   # behind a TLS-terminating reverse proxy"
     )]
     Serve(ServeArgs),
     /// Apply pending database migrations (PostgreSQL; SQLite migrates when opened).
@@ -325,7 +325,14 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "PURL_BIND")]
     pub bind: std::net::SocketAddr,
-    /// Mark session cookies Secure (when a TLS-terminating reverse proxy serves HTTPS).
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key", env = "PURL_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert", env = "PURL_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Mark session cookies Secure (when a TLS-terminating reverse proxy serves HTTPS; implied by
+    /// --tls-cert).
     #[arg(long)]
     pub secure_cookies: bool,
 }

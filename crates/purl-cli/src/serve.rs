@@ -12,18 +12,34 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         install::Opened::Sqlite(app) => AnyStore::Sqlite(app.into_store()),
         install::Opened::Postgres(app) => AnyStore::Postgres(app.into_store()),
     };
+    let tls = args.tls_cert.as_ref().zip(args.tls_key.as_ref());
     let config = ServerConfig {
-        secure_cookies: args.secure_cookies,
+        secure_cookies: args.secure_cookies || tls.is_some(),
         ..ServerConfig::default()
     };
     let ctx = Ctx::new(App::new(store, Box::new(SystemClock)), config);
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
+    let listener = std::net::TcpListener::bind(args.bind)
         .with_context(|| format!("while binding {}", args.bind))?;
     let address = listener.local_addr()?;
-    say!("serving PURL Ledger at http://{address}/api/v1 (OpenAPI document: /api/v1/openapi.json)");
-    tracing::info!(%address, "listening");
-    purl_server::serve(listener, ctx)
-        .await
-        .context("while serving")
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    say!("serving PURL Ledger at {scheme}://{address}/api/v1 (OpenAPI document: /api/v1/openapi.json)");
+    tracing::info!(%address, scheme, "listening");
+    match tls {
+        Some((certificate, key)) => purl_server::serve_tls(listener, certificate, key, ctx)
+            .await
+            .with_context(|| {
+                format!(
+                    "while serving TLS with {} and {}",
+                    certificate.display(),
+                    key.display()
+                )
+            }),
+        None => {
+            listener.set_nonblocking(true)?;
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            purl_server::serve(listener, ctx)
+                .await
+                .context("while serving")
+        }
+    }
 }

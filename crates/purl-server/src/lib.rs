@@ -151,6 +151,29 @@ pub async fn serve(listener: tokio::net::TcpListener, ctx: Ctx) -> std::io::Resu
         .await
 }
 
+/// Serves HTTPS with the certificate chain and key in PEM files, until Ctrl-C or SIGTERM.
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    certificate: &std::path::Path,
+    key: &std::path::Path,
+    ctx: Ctx,
+) -> std::io::Result<()> {
+    // Several servers in one process (tests) install the same provider; the first one wins.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(certificate, key).await?;
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopping.graceful_shutdown(Some(Duration::from_secs(30)));
+    });
+    listener.set_nonblocking(true)?;
+    axum_server::from_tcp_rustls(listener, tls)
+        .handle(handle)
+        .serve(router(ctx).into_make_service_with_connect_info::<SocketAddr>())
+        .await
+}
+
 async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -509,3 +509,28 @@ async fn responses_carry_security_headers_and_large_bodies_are_refused() {
     assert_eq!(refused.json["code"], "too-large");
     server.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_speaks_tls_and_then_marks_the_session_cookie_secure() {
+    let config = ServerConfig {
+        secure_cookies: true,
+        ..ServerConfig::default()
+    };
+    let server = Server::start_tls(config).await;
+    assert!(server.base.starts_with("https://"));
+    server
+        .get(None, "/api/v1/public/overview")
+        .await
+        .expect(200);
+    set_password(&server, FUNDER).await;
+    let reply = sign_in(&server, FUNDER, PASSWORD).await.expect(200);
+    let cookie = reply.header("set-cookie").unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let plain =
+        reqwest::get(server.base.replace("https://", "http://") + "/api/v1/public/overview").await;
+    assert!(
+        plain.map_or(true, |reply| !reply.status().is_success()),
+        "plain HTTP is not answered on the TLS port"
+    );
+    server.finish().await;
+}

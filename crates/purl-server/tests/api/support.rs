@@ -89,6 +89,20 @@ impl Server {
     }
 
     pub async fn start_full(backend: Backend, config: ServerConfig, clock: TestClock) -> Server {
+        Self::start_serving(backend, config, clock, false).await
+    }
+
+    /// Serves HTTPS with a fresh self-signed certificate for `localhost`, which the client trusts.
+    pub async fn start_tls(config: ServerConfig) -> Server {
+        Self::start_serving(Backend::Sqlite, config, TestClock::new(), true).await
+    }
+
+    async fn start_serving(
+        backend: Backend,
+        config: ServerConfig,
+        clock: TestClock,
+        tls: bool,
+    ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let (store, schema) = match backend {
             Backend::Sqlite => {
@@ -155,18 +169,35 @@ impl Server {
             tokens.insert(username.to_owned(), token);
         }
         let ctx = Ctx::new(app, config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("address").port();
         let served = ctx.clone();
-        tokio::spawn(async move { purl_server::serve(listener, served).await });
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        let (base, client) = if tls {
+            let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()])
+                .expect("a self-signed certificate");
+            let certificate = dir.path().join("cert.pem");
+            let key = dir.path().join("key.pem");
+            std::fs::write(&certificate, certified.cert.pem()).expect("write cert");
+            std::fs::write(&key, certified.key_pair.serialize_pem()).expect("write key");
+            tokio::spawn(async move {
+                purl_server::serve_tls(listener, &certificate, &key, served).await
+            });
+            let trusted = reqwest::Certificate::from_pem(certified.cert.pem().as_bytes())
+                .expect("certificate");
+            let client = client
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(trusted);
+            (format!("https://localhost:{port}"), client)
+        } else {
+            listener.set_nonblocking(true).expect("non-blocking");
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            tokio::spawn(async move { purl_server::serve(listener, served).await });
+            (format!("http://127.0.0.1:{port}"), client)
+        };
         Server {
             base,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            client: client.build().expect("client"),
             ctx,
             tokens,
             _dir: dir,
