@@ -104,6 +104,9 @@ struct StoredToken {
     #[serde(flatten)]
     info: TokenInfo,
     secret_sha256: String,
+    /// The idempotency key of the request that created it, so a retry creates no second token.
+    #[serde(default)]
+    idempotency_key: Option<String>,
 }
 
 /// A successful sign-in: the cookie value to hand to the browser, once.
@@ -379,13 +382,15 @@ impl<S: Store> App<S> {
     }
 
     /// Creates a personal API token for the signed-in `actor`. Returns it with its secret, which
-    /// is shown only now.
+    /// is shown only now. A retry with the same `idempotency_key` returns the token the first
+    /// request created, without its secret.
     pub async fn create_token(
         &self,
         actor: &Actor,
         name: &str,
         days: u32,
-    ) -> Result<(TokenInfo, String), AppError> {
+        idempotency_key: Option<&str>,
+    ) -> Result<(TokenInfo, Option<String>), AppError> {
         let Actor::User { username, .. } = actor else {
             return Err(AppError::Invalid(
                 "tokens belong to users; the operator has none".into(),
@@ -401,6 +406,15 @@ impl<S: Store> App<S> {
             return Err(AppError::Invalid(format!(
                 "expires_in_days: must be 1 to {TOKEN_DAYS_MAX}"
             )));
+        }
+        if let Some(key) = idempotency_key {
+            let first = self.stored_tokens().await?.into_iter().find(|token| {
+                token.info.username == username.as_str()
+                    && token.idempotency_key.as_deref() == Some(key)
+            });
+            if let Some(first) = first {
+                return Ok((first.info, None));
+            }
         }
         let mut id_bytes = [0u8; 8];
         rand::rngs::OsRng.fill_bytes(&mut id_bytes);
@@ -419,10 +433,11 @@ impl<S: Store> App<S> {
         self.put_token(&StoredToken {
             info: info.clone(),
             secret_sha256: sha256_hex(&secret),
+            idempotency_key: idempotency_key.map(str::to_owned),
         })
         .await?;
         tracing::info!(username = %username, token = id, "API token created");
-        Ok((info, format!("purl_{id}_{secret}")))
+        Ok((info, Some(format!("purl_{id}_{secret}"))))
     }
 
     async fn put_token(&self, token: &StoredToken) -> Result<(), AppError> {

@@ -2,8 +2,8 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use purl_app::access_log::Outcome;
@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::identity::{Caller, SESSION_COOKIE};
-use crate::input::Body;
+use crate::input::{idempotency_key, Body, PageQuery};
 use crate::problem::{ApiProblem, Problem};
 use crate::Ctx;
 
@@ -232,19 +232,33 @@ pub struct TokenDoc {
 pub struct TokenList {
     #[schema(value_type = Vec<TokenDoc>)]
     pub items: Vec<TokenInfo>,
+    pub total: usize,
+    pub next_offset: Option<usize>,
 }
 
 /// The caller's API tokens, and as an admin those of the users it administers (never secrets).
-#[utoipa::path(get, path = "/tokens", tag = "session",
+#[utoipa::path(get, path = "/tokens", tag = "session", params(PageQuery),
     responses((status = 200, body = TokenList), (status = 401, body = ApiProblem)))]
-async fn list_tokens(State(ctx): State<Ctx>, caller: Caller) -> Result<Json<TokenList>, Problem> {
+async fn list_tokens(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<TokenList>, Problem> {
     let actor = caller.actor()?;
-    let items = ctx
+    let page = page.page()?;
+    let all = ctx
         .app
         .tokens(actor)
         .await
         .map_err(|error| Problem::from_app(error, &caller.request_id))?;
-    Ok(Json(TokenList { items }))
+    let total = all.len();
+    let items: Vec<TokenInfo> = all.into_iter().skip(page.offset).take(page.limit).collect();
+    let next_offset = (page.offset + items.len() < total).then_some(page.offset + items.len());
+    Ok(Json(TokenList {
+        items,
+        total,
+        next_offset,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -256,28 +270,53 @@ pub struct NewToken {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedToken {
-    /// Shown only now: send it as `Authorization: Bearer <token>`.
-    pub token: String,
+    /// Shown only now: send it as `Authorization: Bearer <token>`. Absent when this answers a
+    /// retry (same `Idempotency-Key`): the secret was in the first answer only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    pub replayed: bool,
     #[serde(flatten)]
     #[schema(value_type = TokenDoc)]
     pub info: TokenInfo,
 }
 
-/// Creates a personal API token for the caller. Its secret is in this answer only.
+/// Creates a personal API token for the caller. Its secret is in this answer only; a retry with
+/// the same `Idempotency-Key` creates no second token.
 #[utoipa::path(post, path = "/tokens", tag = "session", request_body = NewToken,
-    responses((status = 201, body = CreatedToken), (status = 401, body = ApiProblem), (status = 422, body = ApiProblem)))]
+    responses((status = 201, body = CreatedToken), (status = 200, body = CreatedToken, description = "a retry"),
+        (status = 401, body = ApiProblem), (status = 422, body = ApiProblem)))]
 async fn create_token(
     State(ctx): State<Ctx>,
     caller: Caller,
+    headers: HeaderMap,
     Body(body): Body<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), Problem> {
     let actor = caller.actor()?;
+    let key = idempotency_key(&headers)?;
     let (info, token) = ctx
         .app
-        .create_token(actor, &body.name, body.expires_in_days.unwrap_or(90))
+        .create_token(
+            actor,
+            &body.name,
+            body.expires_in_days.unwrap_or(90),
+            key.as_deref(),
+        )
         .await
         .map_err(|error| Problem::from_app(error, &caller.request_id))?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token, info })))
+    let replayed = token.is_none();
+    let status = if replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(CreatedToken {
+            token,
+            replayed,
+            info,
+        }),
+    ))
 }
 
 /// Revokes a token: the caller's own, or one of a user it administers.

@@ -117,7 +117,7 @@ async fn setup(server: &Server) -> (round::Round, String, String) {
     let (token, _) = server
         .ctx
         .app
-        .create_token(&spare, "spare", 5)
+        .create_token(&spare, "spare", 5, None)
         .await
         .unwrap();
     let payment = state

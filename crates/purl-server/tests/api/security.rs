@@ -320,6 +320,38 @@ async fn a_revoked_or_expired_token_is_refused() {
         .expect(200);
     assert_eq!(with(secret).await, 401);
 
+    let key = [("Idempotency-Key", "token-once")];
+    let body = json!({"name": "cron", "expires_in_days": 3});
+    let first = server
+        .call(
+            Some(FUNDER),
+            Method::POST,
+            "/api/v1/tokens",
+            Some(body.clone()),
+            &key,
+        )
+        .await
+        .expect(201);
+    let retry = server
+        .call(
+            Some(FUNDER),
+            Method::POST,
+            "/api/v1/tokens",
+            Some(body),
+            &key,
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        retry.json["id"], first.json["id"],
+        "a retry creates no second token"
+    );
+    assert_eq!(retry.json["replayed"], true);
+    assert!(
+        retry.json.get("token").is_none(),
+        "the secret is shown once"
+    );
+
     let expiring = server
         .post(
             Some(FUNDER),

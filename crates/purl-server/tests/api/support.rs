@@ -165,7 +165,11 @@ impl Server {
         let mut tokens = std::collections::BTreeMap::new();
         for (username, _, _) in USERS {
             let actor = purl_app::auth::actor_of(&state, username).expect("user exists");
-            let (_, token) = app.create_token(&actor, "tests", 30).await.expect("token");
+            let (_, token) = app
+                .create_token(&actor, "tests", 30, None)
+                .await
+                .expect("token");
+            let token = token.expect("a new token has its secret");
             tokens.insert(username.to_owned(), token);
         }
         let ctx = Ctx::new(app, config);
