@@ -28,6 +28,16 @@ pub struct ConsistencyProof {
     pub proof: Vec<String>,
 }
 
+/// An event's bytes and salt, for a reader who may see it: with them, the leaf hash of an
+/// inclusion proof can be recomputed and the event read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LeafOpening {
+    /// The canonical event bytes, base64.
+    pub event: String,
+    /// Hex.
+    pub salt: String,
+}
+
 /// An inclusion proof of one event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct InclusionProof {
@@ -38,6 +48,9 @@ pub struct InclusionProof {
     pub leaf_hash: String,
     /// Base64 hashes.
     pub proof: Vec<String>,
+    /// The event itself, when the reader may see it; otherwise it stays an opaque hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening: Option<LeafOpening>,
 }
 
 fn base64(hash: &Hash) -> String {
@@ -120,7 +133,74 @@ impl<S: Store> App<S> {
             tree_size: size,
             leaf_hash: hex::encode(leaf),
             proof: proof.iter().map(base64).collect(),
+            opening: None,
         })
+    }
+
+    /// An inclusion proof for `reader`, with the event opened if the reader may see it (the
+    /// opening is logged as a read of confidential data).
+    pub async fn inclusion_proof_for(
+        &self,
+        reader: &crate::access_log::Reader<'_>,
+        seq: u64,
+        size: u64,
+    ) -> Result<InclusionProof, AppError> {
+        let mut proof = self.inclusion_proof(seq, size).await?;
+        let stored = self.store.events(seq - 1, 1).await?;
+        let Some(stored) = stored.into_iter().next().filter(|e| e.seq == seq) else {
+            return Ok(proof);
+        };
+        let event =
+            Event::from_canonical_bytes(&stored.bytes).map_err(|e| StoreError::Corrupt {
+                detail: format!("event {seq}: {e}"),
+            })?;
+        let state = self.state().await?;
+        if purl_core::access::may_open_event(reader.actor, &state, &event.event) {
+            use base64::Engine as _;
+            proof.opening = Some(LeafOpening {
+                event: base64::engine::general_purpose::STANDARD.encode(&stored.bytes),
+                salt: hex::encode(&stored.salt),
+            });
+            self.log_access(
+                reader,
+                format!("open ledger event {seq}"),
+                crate::access_log::Outcome::Allowed,
+                1,
+            )
+            .await?;
+        }
+        Ok(proof)
+    }
+
+    /// The evidence of `participant`'s records for `reader`, who must be allowed it
+    /// (`access::evidence_of`); anyone else is told the participant does not exist.
+    pub async fn evidence_for(
+        &self,
+        reader: &crate::access_log::Reader<'_>,
+        participant: &str,
+        size: Option<u64>,
+    ) -> Result<EvidenceBundle, AppError> {
+        let code = ParticipantCode::parse(participant).ok();
+        let allowed = code
+            .as_ref()
+            .is_some_and(|code| purl_core::access::evidence_of(reader.actor, code));
+        let action = format!("export evidence of {participant}");
+        let Some(code) = code.filter(|_| allowed) else {
+            self.log_access(reader, action, crate::access_log::Outcome::Denied, 0)
+                .await?;
+            return Err(AppError::NotFound(format!(
+                "participant '{participant}' does not exist"
+            )));
+        };
+        let bundle = self.evidence(&code, size).await?;
+        self.log_access(
+            reader,
+            action,
+            crate::access_log::Outcome::Allowed,
+            bundle.entries.len() as u64,
+        )
+        .await?;
+        Ok(bundle)
     }
 
     pub async fn consistency_proof(

@@ -17,7 +17,13 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies || tls.is_some(),
         ..ServerConfig::default()
     };
-    let ctx = Ctx::new(App::new(store, Box::new(SystemClock)), config);
+    let mut ctx = Ctx::new(App::new(store, Box::new(SystemClock)), config);
+    match install::signer(cli) {
+        Ok(signer) => ctx = ctx.with_signer(signer),
+        Err(error) => {
+            tracing::warn!("serving without signing checkpoints: {error:#}");
+        }
+    }
     let listener = std::net::TcpListener::bind(args.bind)
         .with_context(|| format!("while binding {}", args.bind))?;
     let address = listener.local_addr()?;

@@ -258,6 +258,37 @@ pub fn may_see(
     }
 }
 
+/// Whether `actor` may have the evidence (readable events with their proofs) of `participant`'s
+/// records: its own participant's, or anyone's for the operator and the coordinator. Everyone else
+/// gets proofs of hashes only.
+pub fn evidence_of(actor: Option<&Actor>, participant: &ParticipantCode) -> bool {
+    match actor {
+        None => false,
+        Some(Actor::Operator) => true,
+        Some(Actor::User {
+            participant: own,
+            party,
+            ..
+        }) => *party == Party::Coordinator || own == participant,
+    }
+}
+
+/// Whether `actor` may read ledger event `event` (its bytes and salt): the operator and the
+/// coordinator any; anyone else the events about its own participant's records.
+pub fn may_open_event(
+    actor: Option<&Actor>,
+    state: &State,
+    event: &crate::event::EventPayload,
+) -> bool {
+    match actor {
+        None => false,
+        Some(Actor::Operator) => true,
+        Some(Actor::User {
+            participant, party, ..
+        }) => *party == Party::Coordinator || crate::evidence::concerns(state, participant, event),
+    }
+}
+
 /// A pledge as anyone may see it once it was announced publicly: no conditions, notes, earmark or
 /// payments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -61,6 +61,8 @@ pub struct Ctx {
     pub app: Arc<ServerApp>,
     pub config: Arc<ServerConfig>,
     limits: Arc<SignInLimits>,
+    /// The checkpoint signing key, when the server may sign checkpoints.
+    signer: Option<Arc<purl_core::checkpoint::SignerKey>>,
 }
 
 struct SignInLimits {
@@ -82,6 +84,22 @@ impl Ctx {
             app: Arc::new(app),
             config: Arc::new(config),
             limits: Arc::new(limits),
+            signer: None,
+        }
+    }
+
+    /// Lets the server sign checkpoints: after writes, once enough events or time have passed
+    /// since the last one (and a background task signs late events when no write comes).
+    pub fn with_signer(mut self, signer: purl_core::checkpoint::SignerKey) -> Self {
+        self.signer = Some(Arc::new(signer));
+        self
+    }
+
+    /// Signs a checkpoint if one is due; a failure is logged (the writes are already durable).
+    pub(crate) async fn checkpoint_if_due(&self) {
+        let Some(signer) = &self.signer else { return };
+        if let Err(error) = self.app.maybe_checkpoint(signer).await {
+            tracing::error!(%error, "a checkpoint was due but could not be signed");
         }
     }
 
@@ -143,8 +161,24 @@ pub fn router(ctx: Ctx) -> Router {
     hardening::wrap(api, ctx)
 }
 
+/// Signs due checkpoints every minute, so events written just before a quiet spell get signed.
+fn sign_checkpoints_in_the_background(ctx: &Ctx) {
+    if ctx.signer.is_none() {
+        return;
+    }
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            ctx.checkpoint_if_due().await;
+        }
+    });
+}
+
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(listener: tokio::net::TcpListener, ctx: Ctx) -> std::io::Result<()> {
+    sign_checkpoints_in_the_background(&ctx);
     let service = router(ctx).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
@@ -158,6 +192,7 @@ pub async fn serve_tls(
     key: &std::path::Path,
     ctx: Ctx,
 ) -> std::io::Result<()> {
+    sign_checkpoints_in_the_background(&ctx);
     // Several servers in one process (tests) install the same provider; the first one wins.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(certificate, key).await?;

@@ -51,10 +51,15 @@ pub async fn run(
         request: format!("{command:?}"),
         expected_version: if_match(headers)?,
     };
-    ctx.app
+    let written = ctx
+        .app
         .execute(actor, command, options)
         .await
-        .map_err(|error| Problem::from_app(error, &caller.request_id))
+        .map_err(|error| Problem::from_app(error, &caller.request_id))?;
+    if written.events > 0 {
+        ctx.checkpoint_if_due().await;
+    }
+    Ok(written)
 }
 
 pub fn respond(written: &Written, location: Option<String>) -> Response {

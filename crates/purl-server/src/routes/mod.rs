@@ -1,6 +1,7 @@
 //! The API's endpoints, by subject. Every handler carries its OpenAPI description, so the served
 //! document and the router come from the same code.
 
+mod ledger;
 mod lists;
 mod money;
 mod packages;
@@ -25,6 +26,7 @@ pub fn all() -> OpenApiRouter<Ctx> {
         .merge(money::router())
         .merge(packages::router())
         .merge(reports::router())
+        .merge(ledger::router())
 }
 
 /// One page of a list, filtered to what the caller may see before it is paged.

@@ -35,6 +35,13 @@ fn case(method: Method, path: impl Into<String>, body: Option<Value>) -> Case {
 
 /// What a list answer held: each row's identity, and `~` for a reduced (summary) row.
 fn rows(body: &Value) -> Option<String> {
+    if body.get("leaf_hash").is_some() {
+        let opened = body.get("opening").is_some();
+        return Some(if opened { "opened" } else { "hash only" }.to_owned());
+    }
+    if let Some(entries) = body.get("entries").and_then(Value::as_array) {
+        return Some(format!("{} events", entries.len()));
+    }
     let items = body.get("items")?.as_array()?;
     let ids: Vec<String> = items
         .iter()
@@ -166,6 +173,13 @@ fn cases(round: &round::Round, spare_token: &str, payment: &str) -> Vec<Case> {
         case(M::GET, "/api/v1/public/pledges", None),
         case(M::GET, "/api/v1/tokens", None),
         case(M::GET, "/api/v1/access-log?limit=1", None),
+        case(M::GET, "/api/v1/ledger/key", None),
+        case(M::GET, "/api/v1/ledger/checkpoints", None),
+        case(M::GET, "/api/v1/ledger/checkpoint", None),
+        case(M::GET, "/api/v1/ledger/proofs/inclusion?seq=8", None),
+        case(M::GET, "/api/v1/ledger/proofs/consistency?from=1", None),
+        case(M::GET, "/api/v1/ledger/evidence?participant=NLD", None),
+        case(M::GET, "/api/v1/ledger/evidence?participant=DEU", None),
         // Writes that pass authorisation are refused by the rules or change nothing that matters
         // to the rows after them, so each caller meets the same state.
         case(

@@ -3,6 +3,7 @@
 //! The API through a real server on a random port against a fresh database.
 
 mod authz;
+mod ledger;
 mod openapi;
 mod round;
 mod security;

@@ -12,6 +12,7 @@ use purl_core::ids::{Name, ParticipantCode, Username};
 use purl_core::participant::{reference_participants, Membership, Party};
 use purl_core::user::{Actor, Role};
 use purl_server::{AnyStore, Ctx, ServerConfig};
+use purl_store::Store as _;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -172,7 +173,19 @@ impl Server {
             let token = token.expect("a new token has its secret");
             tokens.insert(username.to_owned(), token);
         }
-        let ctx = Ctx::new(app, config);
+        let signer = purl_core::checkpoint::SignerKey::from_seed("purl.test/ledger", [7; 32])
+            .expect("a signer");
+        app.store()
+            .set_setting(
+                purl_app::ledger::VERIFIER_KEY_SETTING,
+                &signer.verifier().encode(),
+            )
+            .await
+            .expect("verifier key");
+        app.sign_checkpoint(&signer)
+            .await
+            .expect("first checkpoint");
+        let ctx = Ctx::new(app, config).with_signer(signer);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("address").port();
         let served = ctx.clone();
