@@ -111,13 +111,16 @@ fn requirements(
     Ok((requirements, items))
 }
 
-/// One fund per pledge with money left: received (in USD at each payment's recorded rate), less
-/// what packages already hold, plus, if asked, committed money not yet received at today's rate.
+/// One fund per pledge with money left: received, less what packages already hold, plus, if asked,
+/// committed money not yet received — counted in the pledge's currency and valued at today's
+/// recorded rate, rounded down, exactly as a contribution to a package is valued, so that the
+/// packages formed from the allocation never need more of a pledge than it has.
 fn funds(
     state: &State,
     options: PreviewOptions,
     today: chrono::NaiveDate,
 ) -> Result<(Vec<Fund>, Vec<String>), AppError> {
+    let invalid = |e: &dyn std::fmt::Display| AppError::Invalid(e.to_string());
     let mut funds = Vec::new();
     let mut notes = Vec::new();
     for pledge in state
@@ -125,11 +128,14 @@ fn funds(
         .values()
         .filter(|p| !p.is_share() && p.status != PledgeStatus::Withdrawn)
     {
+        let Some(currency) = pledge.currency else {
+            continue;
+        };
         let received: i64 = state
             .payments
             .values()
             .filter(|p| p.pledge == pledge.reference)
-            .map(|p| p.conversion.usd.minor())
+            .map(|p| p.amount.minor())
             .sum();
         let given: i64 = state
             .packages
@@ -137,20 +143,15 @@ fn funds(
             .filter(|p| p.status.is_active())
             .flat_map(|p| &p.contributions)
             .filter(|c| c.pledge == pledge.reference)
-            .map(|c| c.conversion.usd.minor())
+            .map(|c| c.amount.minor())
             .sum();
-        let mut available = (received - given).max(0);
+        let mut available = received;
         if options.include_committed && pledge.status == PledgeStatus::Committed {
-            if let (Some(amount), paid) = (pledge.amount, pledge.paid.map_or(0, Money::minor)) {
-                let unpaid = Money::from_minor(amount.minor() - paid, amount.currency())
-                    .map_err(|e| AppError::Invalid(e.to_string()))?;
-                let converted = state
-                    .fx
-                    .to_usd(unpaid, today)
-                    .map_err(|e| AppError::Invalid(e.to_string()))?;
-                available += converted.usd.minor();
+            if let Some(amount) = pledge.amount {
+                available = available.max(amount.minor());
             }
         }
+        available -= given;
         if available <= 0 {
             continue;
         }
@@ -161,6 +162,27 @@ fn funds(
             ));
             continue;
         }
+        let money = Money::from_minor(available, currency).map_err(|e| invalid(&e))?;
+        let mut usd = state
+            .fx
+            .to_usd(money, today)
+            .map_err(|e| invalid(&e))?
+            .usd
+            .minor();
+        let worth = |usd: i64| -> Result<i64, AppError> {
+            let usd = Money::from_minor(usd, Currency::USD).map_err(|e| invalid(&e))?;
+            Ok(state
+                .fx
+                .least_worth(usd, currency, today)
+                .map_err(|e| invalid(&e))?
+                .minor())
+        };
+        while usd > 0 && worth(usd)? > available {
+            usd -= 1;
+        }
+        if usd <= 0 {
+            continue;
+        }
         funds.push(Fund {
             id: pledge.reference.to_string(),
             contributor: pledge
@@ -169,7 +191,7 @@ fn funds(
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(";"),
-            amount: available,
+            amount: usd,
             categories: pledge.earmark.categories.clone(),
             lethal_allowed: pledge.earmark.lethal_allowed,
         });
@@ -178,6 +200,55 @@ fn funds(
 }
 
 impl LivePreview {
+    /// The preview as JSON, the same for the command line and the API (amounts in USD).
+    pub fn to_json(&self, written: Option<&crate::Written>) -> serde_json::Value {
+        let amount = |minor: i64| purl_core::money::format_minor(i128::from(minor), 2);
+        let lines: Vec<serde_json::Value> = self
+            .requirements
+            .iter()
+            .zip(&self.allocation.lines)
+            .enumerate()
+            .map(|(index, (line, outcome))| {
+                serde_json::json!({
+                    "id": line.id,
+                    "rank": line.rank,
+                    "item": self.items[index],
+                    "category": line.category,
+                    "lethal": line.lethal,
+                    "wanted_quantity": line.quantity,
+                    "funded_quantity": outcome.funded_quantity,
+                    "sources": outcome.sources.iter().map(|(fund, minor)| serde_json::json!({
+                        "fund": self.funds[*fund].id,
+                        "amount": amount(*minor),
+                    })).collect::<Vec<_>>(),
+                    "reason": self.reason(index),
+                })
+            })
+            .collect();
+        let funds: Vec<serde_json::Value> = self
+            .funds
+            .iter()
+            .zip(&self.allocation.remaining)
+            .map(|(fund, remaining)| {
+                serde_json::json!({
+                    "id": fund.id,
+                    "contributor": fund.contributor,
+                    "available": amount(fund.amount),
+                    "remaining": amount(*remaining),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "period": self.period,
+            "list_version": self.list_version,
+            "currency": "USD",
+            "lines": lines,
+            "funds": funds,
+            "notes": self.notes,
+            "written": written,
+        })
+    }
+
     /// The reason of line `index` in words, if it is not fully funded (USD amounts).
     pub fn reason(&self, index: usize) -> Option<String> {
         let money = |minor: i128| format!("{} USD", purl_core::money::format_minor(minor, 2));
@@ -254,5 +325,181 @@ impl<S: Store> App<S> {
             )
             .await?;
         Ok((preview, written))
+    }
+}
+
+/// The packages formed from a committed allocation.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormedPackages {
+    pub allocation: u32,
+    pub packages: Vec<FormedPackage>,
+    pub written: crate::Written,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FormedPackage {
+    pub number: u32,
+    /// USD.
+    pub value: Money,
+    pub lines: Vec<FormedLine>,
+    /// Each in the pledge's currency, the least amount worth its USD share at today's rate.
+    pub contributions: Vec<FormedContribution>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FormedLine {
+    pub line_id: String,
+    pub quantity: u64,
+    pub value: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FormedContribution {
+    pub pledge: Reference,
+    pub usd: Money,
+    pub amount: Money,
+    /// The pledge's national conditions, which travel with its money.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub conditions: String,
+}
+
+/// The default value packages are formed up to: USD 500 million.
+pub const PACKAGE_TARGET_USD_MINOR: i64 = 500_000_000 * 100;
+
+impl<S: Store> App<S> {
+    /// Forms packages from committed allocation `number` (default: the latest): its funded lines in
+    /// rank order, cut at `target` USD minor units per package, each with the money the allocation
+    /// assigned to its units (converted to the pledge's currency at today's recorded rate). All
+    /// packages are written in one batch, or none.
+    pub async fn form_packages(
+        &self,
+        actor: &Actor,
+        number: Option<u32>,
+        target: i64,
+        idempotency_key: Option<String>,
+    ) -> Result<FormedPackages, AppError> {
+        use purl_core::command::Command;
+        if target <= 0 {
+            return Err(AppError::Invalid(
+                "target: must be a positive amount of USD".into(),
+            ));
+        }
+        let state = self.state().await?;
+        let allocation = match number {
+            Some(number) => state.allocations.get(&number),
+            None => state.allocations.values().next_back(),
+        }
+        .ok_or_else(|| {
+            AppError::NotFound(match number {
+                Some(number) => format!("allocation '{number}' does not exist"),
+                None => "no allocation has been committed yet".into(),
+            })
+        })?;
+        let version = state
+            .lists
+            .get(&allocation.period)
+            .and_then(|list| list.get_version(allocation.list_version))
+            .ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "list {} v{} does not exist",
+                    allocation.period, allocation.list_version
+                ))
+            })?;
+        let unit_prices = version
+            .lines
+            .iter()
+            .filter_map(|line| {
+                let item = state.items.get(&line.item)?;
+                Some((line.id.clone(), item.unit_price.minor()))
+            })
+            .collect();
+        let plans =
+            purl_core::allocation::packaging::form_packages(allocation, &unit_prices, target);
+        let first_number = state.packages.keys().next_back().map_or(1, |last| last + 1);
+        let today = self.today();
+        let usd = |minor: i64| {
+            Money::from_minor(minor, Currency::USD).map_err(|e| AppError::Invalid(e.to_string()))
+        };
+        let mut commands = Vec::new();
+        let mut formed = Vec::new();
+        for (offset, plan) in plans.iter().enumerate() {
+            let package = first_number + u32::try_from(offset).unwrap_or(u32::MAX);
+            let name = format!(
+                "Package {package} (allocation {}, {} v{})",
+                allocation.number, allocation.period, allocation.list_version
+            );
+            commands.push(Command::CreatePackage {
+                name: purl_core::ids::Name::parse(&name)
+                    .map_err(|e| AppError::Invalid(e.to_string()))?,
+            });
+            let mut lines = Vec::new();
+            for line in &plan.lines {
+                commands.push(Command::AddPackageLine {
+                    number: package,
+                    period: allocation.period,
+                    line_id: line.line_id.clone(),
+                    quantity: line.quantity,
+                });
+                lines.push(FormedLine {
+                    line_id: line.line_id.clone(),
+                    quantity: line.quantity,
+                    value: usd(line.value)?,
+                });
+            }
+            let mut contributions = Vec::new();
+            for (pledge, share) in &plan.contributions {
+                let found = state.pledges.get(pledge).ok_or_else(|| {
+                    AppError::NotFound(format!("pledge '{pledge}' does not exist"))
+                })?;
+                let currency = found
+                    .currency
+                    .ok_or_else(|| AppError::Invalid(format!("pledge {pledge} has no currency")))?;
+                let amount = state
+                    .fx
+                    .least_worth(usd(*share)?, currency, today)
+                    .map_err(|e| AppError::Invalid(e.to_string()))?;
+                commands.push(Command::AllocateContribution {
+                    number: package,
+                    pledge: pledge.clone(),
+                    amount,
+                });
+                contributions.push(FormedContribution {
+                    pledge: pledge.clone(),
+                    usd: usd(*share)?,
+                    amount,
+                    conditions: found.conditions.as_str().to_owned(),
+                });
+            }
+            formed.push(FormedPackage {
+                number: package,
+                value: usd(plan.value)?,
+                lines,
+                contributions,
+            });
+        }
+        if commands.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "allocation {} funds no line: there is nothing to package",
+                allocation.number
+            )));
+        }
+        let options = crate::WriteOptions {
+            idempotency_key,
+            request: format!(
+                "form packages from allocation {} up to {target}",
+                allocation.number
+            ),
+            expected_version: None,
+        };
+        let written = self.execute_all(actor, commands, options).await?;
+        if written.replayed {
+            // The first answer listed the packages; numbering them again now would be wrong.
+            formed.clear();
+        }
+        Ok(FormedPackages {
+            allocation: allocation.number,
+            packages: formed,
+            written,
+        })
     }
 }

@@ -466,6 +466,30 @@ impl<S: Store> App<S> {
         .await
     }
 
+    pub async fn allocations(&self, reader: &Reader<'_>, page: Page) -> Result<Listed, AppError> {
+        self.read_many(reader, "allocations", page, |state, scope| {
+            let visibility = access::allocation(scope);
+            state
+                .allocations
+                .values()
+                .filter_map(|a| full_only(visibility, || json(a)))
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn allocation(&self, reader: &Reader<'_>, number: &str) -> Result<Found, AppError> {
+        self.read_one(reader, "allocation", number, |state, scope| {
+            let found = number
+                .parse::<u32>()
+                .ok()
+                .and_then(|number| state.allocations.get(&number));
+            let row = found.and_then(|a| full_only(access::allocation(scope), || json(a)));
+            lookup(row, found.is_some(), found.map_or(0, |a| a.version))
+        })
+        .await
+    }
+
     /// The overview report: aggregates for everyone, and among the pledges counted only those the
     /// reader may see (a public pledge without its payments).
     pub async fn overview(

@@ -71,6 +71,64 @@ pub fn run(args: &AllocateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `purl package form`: packages from a committed allocation, as a table or JSON.
+pub async fn form_packages<S: purl_store::Store>(
+    app: &purl_app::App<S>,
+    cli: &crate::cli::Cli,
+    allocation: Option<u32>,
+    target_usd: &str,
+) -> anyhow::Result<()> {
+    let target = crate::parse::usd("--target-usd", target_usd)?;
+    let formed = app
+        .form_packages(
+            &purl_core::user::Actor::Operator,
+            allocation,
+            target.minor(),
+            cli.idempotency_key.clone(),
+        )
+        .await
+        .map_err(crate::run::explain)?;
+    if cli.format == crate::cli::Format::Json {
+        return crate::output::json(&formed);
+    }
+    let usd = |money: purl_core::money::Money| {
+        format!("{} USD", crate::output::grouped(&money.amount_string()))
+    };
+    let mut rows = Vec::new();
+    for package in &formed.packages {
+        let lines: Vec<String> = package
+            .lines
+            .iter()
+            .map(|l| format!("{} × {}", l.line_id, l.quantity))
+            .collect();
+        let money: Vec<String> = package
+            .contributions
+            .iter()
+            .map(|c| {
+                let conditions = if c.conditions.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [conditions: {}]", c.conditions)
+                };
+                format!("{} {} (= {}){conditions}", c.pledge, c.amount, usd(c.usd))
+            })
+            .collect();
+        rows.push(vec![
+            package.number.to_string(),
+            usd(package.value),
+            lines.join(", "),
+            money.join("; "),
+        ]);
+    }
+    crate::output::table(&["package", "value", "lines", "contributions"], rows);
+    say!(
+        "{} package(s) formed from allocation {} (status forming: review, then `purl package status N funded`)",
+        formed.packages.len(),
+        formed.allocation
+    );
+    crate::output::written(cli.format, &formed.written)
+}
+
 /// `purl allocate --live`: the approved list against the money at hand, as a table or JSON.
 pub async fn live<S: purl_store::Store>(
     app: &purl_app::App<S>,
@@ -108,7 +166,6 @@ pub async fn live<S: purl_store::Store>(
         )
     };
     let mut rows = Vec::new();
-    let mut lines = Vec::new();
     for (index, (line, outcome)) in preview
         .requirements
         .iter()
@@ -135,31 +192,21 @@ pub async fn live<S: purl_store::Store>(
             ),
             format!("{} of {}", outcome.funded_quantity, line.quantity),
             sources.join("; "),
-            reason.clone().unwrap_or_default(),
+            reason.unwrap_or_default(),
         ]);
-        lines.push(serde_json::json!({
-            "id": line.id, "rank": line.rank, "item": preview.items[index], "wanted_quantity": line.quantity,
-            "funded_quantity": outcome.funded_quantity,
-            "sources": outcome.sources.iter().map(|(f, m)| serde_json::json!({"fund": preview.funds[*f].id, "amount": purl_core::money::format_minor(i128::from(*m), 2)})).collect::<Vec<_>>(),
-            "reason": reason,
-        }));
     }
-    let funds: Vec<_> = preview.funds.iter().zip(&preview.allocation.remaining).map(|(f, r)| serde_json::json!({"id": f.id, "contributor": f.contributor, "available": purl_core::money::format_minor(i128::from(f.amount), 2), "remaining": purl_core::money::format_minor(i128::from(*r), 2)})).collect();
     if format == crate::cli::Format::Json {
-        return crate::output::json(&serde_json::json!({
-            "period": preview.period, "list_version": preview.list_version, "currency": "USD",
-            "lines": lines, "funds": funds, "notes": preview.notes, "written": written,
-        }));
+        return crate::output::json(&preview.to_json(written.as_ref()));
     }
     match &written {
         Some(written) => say!(
-            "allocation of list {} v{} recorded in the ledger (entry {}; USD at recorded rates)",
+            "allocation of list {} v{} recorded in the ledger (entry {}; USD at today's recorded rates)",
             preview.period,
             preview.list_version,
             written.last_seq.unwrap_or_default()
         ),
         None => say!(
-            "allocation preview of list {} v{} (nothing is written; USD at recorded rates)",
+            "allocation preview of list {} v{} (nothing is written; USD at today's recorded rates)",
             preview.period,
             preview.list_version
         ),

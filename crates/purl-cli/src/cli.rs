@@ -666,6 +666,19 @@ pub enum PackageCommand {
         #[arg(long)]
         currency: String,
     },
+    /// Form packages from a committed allocation (`purl allocate --live --commit`): its funded lines
+    /// in rank order, up to a target value per package, each with the money the allocation gave it.
+    #[command(
+        after_help = "Example:\n  purl package form                       # from the latest allocation, USD 500 million per package\n  purl package form --allocation 2 --target-usd 250000000"
+    )]
+    Form {
+        /// The committed allocation's number (default: the latest).
+        #[arg(long)]
+        allocation: Option<u32>,
+        /// The most a package may be worth, in USD.
+        #[arg(long, default_value = "500000000")]
+        target_usd: String,
+    },
     /// Move a package to its next status: funded, released, contracted, in-delivery, delivered, closed, or cancelled.
     #[command(after_help = "Example:\n  purl package status 1 funded")]
     Status { number: u32, status: String },

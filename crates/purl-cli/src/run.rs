@@ -102,6 +102,13 @@ async fn dispatch<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<ExitCode>
             ledger::after_write(app, cli).await?;
             one_time_password(app, username).await?;
         }
+        Command::Package(PackageCommand::Form {
+            allocation,
+            target_usd,
+        }) => {
+            crate::allocate::form_packages(app, cli, *allocation, target_usd).await?;
+            ledger::after_write(app, cli).await?;
+        }
         Command::User(UserCommand::ResetPassword { username }) => {
             one_time_password(app, username).await?;
         }
@@ -532,6 +539,7 @@ fn new_pledge(fields: &PledgeFields, state: &purl_core::state::State) -> anyhow:
 
 fn package_command(command: &PackageCommand) -> anyhow::Result<Core> {
     Ok(match command {
+        PackageCommand::Form { .. } => bail!("not a single command"),
         PackageCommand::Create { name } => Core::CreatePackage { name: parse::name(name)? },
         PackageCommand::AddLine { number, period, line, quantity } => {
             Core::AddPackageLine { number: *number, period: parse::period(period)?, line_id: line.clone(), quantity: *quantity }

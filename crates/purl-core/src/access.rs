@@ -152,6 +152,18 @@ pub fn list(scope: &Scope) -> Visibility {
     }
 }
 
+/// Committed allocations name every pledge's money: the coordinator only.
+pub fn allocation(scope: &Scope) -> Visibility {
+    match scope {
+        Scope::Everything => Visibility::Full,
+        Scope::Requester
+        | Scope::Supplier
+        | Scope::Contributor(_)
+        | Scope::Auditor
+        | Scope::Public => Visibility::Hidden,
+    }
+}
+
 /// Reference data every signed-in party works with: participants, the catalogue, exchange rates.
 pub fn reference_data(scope: &Scope) -> Visibility {
     if scope.is_signed_in() {
@@ -254,7 +266,7 @@ pub fn may_see(
             .parse::<u32>()
             .ok()
             .and_then(|number| state.allocations.get(&number))
-            .map(|_| scope == Scope::Everything),
+            .map(|_| seen(allocation(&scope))),
     }
 }
 

@@ -93,6 +93,59 @@ impl FxTable {
             rate_source: rate.source.clone(),
         })
     }
+
+    /// The least amount of `currency` that is worth at least `usd` at the rate of `date` (as
+    /// `to_usd` converts it): what a contribution in the pledge's currency must be to pay `usd`.
+    pub fn least_worth(
+        &self,
+        usd: Money,
+        currency: Currency,
+        date: NaiveDate,
+    ) -> Result<Money, FxError> {
+        if currency == Currency::USD {
+            return Ok(usd);
+        }
+        let rate = self.rate_on(currency, date)?.usd_per_unit;
+        let overflow = || FxError::Overflow { amount: usd };
+        // usd = amount × n / d, scaled by the currencies' exponents: amount = usd × d / n.
+        let scale = |exponent: u32| 10u128.checked_pow(exponent).ok_or_else(overflow);
+        let numerator = u128::try_from(usd.minor().max(0))
+            .map_err(|_| overflow())?
+            .checked_mul(rate.denominator())
+            .and_then(|v| v.checked_mul(scale(currency.exponent()).ok()?))
+            .ok_or_else(overflow)?;
+        let denominator = rate
+            .numerator()
+            .checked_mul(scale(Currency::USD.exponent())?)
+            .ok_or_else(overflow)?;
+        let mut minor =
+            i64::try_from(numerator.div_ceil(denominator.max(1))).map_err(|_| overflow())?;
+        // Rounding half-to-even on the way back may need a step either way.
+        while minor > 0
+            && self
+                .to_usd(
+                    Money::from_minor(minor - 1, currency).map_err(|_| overflow())?,
+                    date,
+                )?
+                .usd
+                .minor()
+                >= usd.minor()
+        {
+            minor -= 1;
+        }
+        while self
+            .to_usd(
+                Money::from_minor(minor, currency).map_err(|_| overflow())?,
+                date,
+            )?
+            .usd
+            .minor()
+            < usd.minor()
+        {
+            minor += 1;
+        }
+        Money::from_minor(minor, currency).map_err(|_| overflow())
+    }
 }
 
 #[cfg(test)]
@@ -137,5 +190,35 @@ mod tests {
             missing.to_string(),
             "no exchange rate for NOK to USD on or before 2025-11-30"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn least_worth_is_the_least_amount_worth_at_least_the_usd(
+            usd_minor in 1i64..10_000_000_000_000,
+            rate_micro in 1u64..5_000_000_000,
+            code in proptest::sample::select(vec!["EUR", "JPY", "NOK", "KWD"]),
+        ) {
+            let currency = Currency::parse(code).unwrap();
+            let mut table = FxTable::default();
+            table.insert(FxRate {
+                currency,
+                date: day("2026-01-01"),
+                usd_per_unit: Ratio::new(u128::from(rate_micro), 1_000_000).unwrap(),
+                source: "test".into(),
+            });
+            let usd = Money::from_minor(usd_minor, Currency::USD).unwrap();
+            let date = day("2026-01-02");
+            let amount = table.least_worth(usd, currency, date).unwrap();
+            let worth = |minor: i64| {
+                table
+                    .to_usd(Money::from_minor(minor, currency).unwrap(), date)
+                    .unwrap()
+                    .usd
+                    .minor()
+            };
+            proptest::prop_assert!(worth(amount.minor()) >= usd_minor);
+            proptest::prop_assert!(amount.minor() == 0 || worth(amount.minor() - 1) < usd_minor);
+        }
     }
 }

@@ -521,3 +521,33 @@ fn a_committed_allocation_is_ledgered_and_verifies() {
         "{refused}"
     );
 }
+
+#[test]
+fn packages_are_formed_from_a_committed_allocation_up_to_the_target_and_can_be_funded() {
+    let installation = Installation::demo();
+    installation.ok(&["allocate", "--live", "--commit"]);
+    let formed = installation.json(&["package", "form", "--target-usd", "300000000"]);
+    let packages = formed["packages"].as_array().unwrap();
+    assert!(packages.len() >= 2, "{formed}");
+    for package in packages {
+        let value: f64 = package["value"]["amount"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(value <= 300_000_000.0, "{package}");
+        let number = package["number"].as_u64().unwrap().to_string();
+        for contribution in package["contributions"].as_array().unwrap() {
+            let usd: f64 = contribution["usd"]["amount"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(usd > 0.0, "{contribution}");
+        }
+        installation.ok(&["package", "status", &number, "funded"]);
+    }
+    let refused = installation.fails(&["package", "form"]);
+    assert!(refused.contains("not yet packaged"), "{refused}");
+    assert!(installation.ok(&["verify"]).starts_with("ok:"));
+}

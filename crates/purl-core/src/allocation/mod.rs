@@ -14,6 +14,7 @@
 //! it over the lines. Bounds on the slack skip the exact look-up for most lines.
 
 mod flow;
+pub mod packaging;
 mod reason;
 
 use std::sync::Arc;

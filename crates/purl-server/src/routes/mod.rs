@@ -1,6 +1,7 @@
 //! The API's endpoints, by subject. Every handler carries its OpenAPI description, so the served
 //! document and the router come from the same code.
 
+mod allocations;
 mod ledger;
 mod lists;
 mod money;
@@ -27,6 +28,7 @@ pub fn all() -> OpenApiRouter<Ctx> {
         .merge(packages::router())
         .merge(reports::router())
         .merge(ledger::router())
+        .merge(allocations::router())
 }
 
 /// One page of a list, filtered to what the caller may see before it is paged.

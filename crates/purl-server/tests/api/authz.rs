@@ -311,6 +311,15 @@ fn cases(round: &round::Round, spare_token: &str, payment: &str) -> Vec<Case> {
             "/api/v1/packages",
             Some(json!({"name": "Package 2"})),
         ),
+        case(M::GET, "/api/v1/allocations/preview", None),
+        case(M::POST, "/api/v1/allocations", Some(json!({}))),
+        case(M::GET, "/api/v1/allocations", None),
+        case(M::GET, "/api/v1/allocations/1", None),
+        case(
+            M::POST,
+            "/api/v1/allocations/1/packages",
+            Some(json!({"target_usd": "1000000000.00"})),
+        ),
         case(
             M::POST,
             "/api/v1/tokens",

@@ -2,6 +2,7 @@
 
 //! The API through a real server on a random port against a fresh database.
 
+mod allocation;
 mod authz;
 mod ledger;
 mod openapi;
