@@ -7,7 +7,9 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_coordinator_allocates_the_money_at_hand_and_forms_packages_from_it() {
-    let server = Server::start().await;
+    let Some(server) = Server::start().await else {
+        return;
+    };
     let played = round::play(&server).await;
     // NLD has 2,727,272 EUR (3.0 million USD at 1.1) left after package 1, the Nordic pledge
     // 20 million NOK (2.0 million USD); the list still wants 8 PAC3 at 4 million and 5000 IFAK at 100.

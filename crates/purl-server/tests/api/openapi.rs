@@ -22,7 +22,9 @@ fn matches(template: &str, path: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_is_valid_and_covers_every_route() {
-    let server = Server::start().await;
+    let Some(server) = Server::start().await else {
+        return;
+    };
     let reply = server.get(None, "/api/v1/openapi.json").await.expect(200);
     let spec = oas3::from_json(&reply.text).expect("a valid OpenAPI 3.1 document");
     assert!(spec.openapi.starts_with("3."), "{}", spec.openapi);

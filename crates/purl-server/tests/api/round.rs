@@ -231,13 +231,9 @@ async fn round_on(server: Server) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_round_through_the_api_on_sqlite() {
-    round_on(Server::start().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_round_through_the_api_on_postgres() {
-    let Some(url) = postgres_url() else { return };
-    round_on(Server::start_on(Backend::Postgres(url), purl_server::ServerConfig::default()).await)
-        .await;
+async fn a_full_round_through_the_api() {
+    let Some(server) = Server::start().await else {
+        return;
+    };
+    round_on(server).await;
 }

@@ -80,22 +80,33 @@ fn valid<T, E: std::fmt::Debug>(result: Result<T, E>) -> T {
     result.expect("test data is valid")
 }
 
+/// The backend this test binary runs the suite on: SQLite, or PostgreSQL when the binary is the
+/// PostgreSQL one and `PURL_TEST_POSTGRES_URL` is set (else `None`, with the reason printed).
+fn backend() -> Option<Backend> {
+    if crate::ON_POSTGRES {
+        postgres_url().map(Backend::Postgres)
+    } else {
+        Some(Backend::Sqlite)
+    }
+}
+
 impl Server {
-    pub async fn start() -> Server {
-        Self::start_on(Backend::Sqlite, ServerConfig::default()).await
+    /// A server on this binary's backend, or `None` when that backend is not available here.
+    pub async fn start() -> Option<Server> {
+        Self::start_with(ServerConfig::default()).await
     }
 
-    pub async fn start_on(backend: Backend, config: ServerConfig) -> Server {
-        Self::start_full(backend, config, TestClock::new()).await
+    pub async fn start_with(config: ServerConfig) -> Option<Server> {
+        Self::start_clocked(config, TestClock::new()).await
     }
 
-    pub async fn start_full(backend: Backend, config: ServerConfig, clock: TestClock) -> Server {
-        Self::start_serving(backend, config, clock, false).await
+    pub async fn start_clocked(config: ServerConfig, clock: TestClock) -> Option<Server> {
+        Some(Self::start_serving(backend()?, config, clock, false).await)
     }
 
     /// Serves HTTPS with a fresh self-signed certificate for `localhost`, which the client trusts.
-    pub async fn start_tls(config: ServerConfig) -> Server {
-        Self::start_serving(Backend::Sqlite, config, TestClock::new(), true).await
+    pub async fn start_tls(config: ServerConfig) -> Option<Server> {
+        Some(Self::start_serving(backend()?, config, TestClock::new(), true).await)
     }
 
     async fn start_serving(
