@@ -34,6 +34,11 @@ pub use crate::error::AppError;
 /// this many times in all.
 pub const LEDGER_APPEND_ATTEMPTS_MAX: u32 = 8;
 
+/// A cached state more than this many events behind is loaded afresh instead of caught up.
+const CATCH_UP_EVENTS_MAX: u64 = 10_000;
+/// Reads of the whole read side repeated while writes keep coming in, at most.
+const LOAD_ATTEMPTS_MAX: u32 = 20;
+
 /// Options every write may carry.
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
@@ -63,6 +68,9 @@ pub struct App<S: Store> {
     clock: Box<dyn Clock>,
     /// The state at the last head seen, shared by reads until the ledger moves.
     cache: Mutex<Option<Arc<State>>>,
+    /// Writes of this process take turns, so they never race each other for the ledger head
+    /// (other processes still may: the store's commit detects it and the write is decided again).
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl<S: Store> App<S> {
@@ -71,6 +79,7 @@ impl<S: Store> App<S> {
             store,
             clock,
             cache: Mutex::new(None),
+            writing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -78,18 +87,48 @@ impl<S: Store> App<S> {
         self.clock.now_us()
     }
 
-    /// The current state: the cached one while the ledger head has not moved (another process
-    /// may move it), else loaded afresh.
+    /// The current state: the cached one while the ledger head has not moved; when another
+    /// process moved it, the cached state caught up by applying the new events; else loaded afresh.
     pub async fn state(&self) -> Result<Arc<State>, AppError> {
         let head = self.store.head().await?;
-        if let Some(cached) = self.cached_state() {
+        let cached = self.cached_state();
+        if let Some(cached) = &cached {
             if cached.head == head {
-                return Ok(cached);
+                return Ok(cached.clone());
+            }
+            if cached.head < head && head - cached.head <= CATCH_UP_EVENTS_MAX {
+                if let Some(state) = self.catch_up(cached, head).await? {
+                    let state = Arc::new(state);
+                    self.remember(state.clone());
+                    return Ok(state);
+                }
             }
         }
         let state = Arc::new(self.load_state().await?);
         self.remember(state.clone());
         Ok(state)
+    }
+
+    /// `cached` with the events after its head applied, up to `head`; `None` if they do not apply
+    /// (the caller then loads the state afresh).
+    async fn catch_up(&self, cached: &State, head: u64) -> Result<Option<State>, AppError> {
+        let mut state = cached.clone();
+        while state.head < head {
+            let wanted = u32::try_from(head - state.head).unwrap_or(u32::MAX);
+            let page = self.store.events(state.head, wanted).await?;
+            if page.is_empty() {
+                return Ok(None);
+            }
+            for stored in page {
+                let Ok(event) = Event::from_canonical_bytes(&stored.bytes) else {
+                    return Ok(None);
+                };
+                if state.apply(&event).is_err() {
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(state))
     }
 
     fn cached_state(&self) -> Option<Arc<State>> {
@@ -122,17 +161,28 @@ impl<S: Store> App<S> {
     /// The current state, loaded from the read-side records. The head is read first, so a
     /// concurrent write can only make the state newer than the head, which the commit then catches.
     pub async fn load_state(&self) -> Result<State, AppError> {
-        let head = self.store.head().await?;
-        let mut state = State::default();
-        for record in self.store.records().await? {
-            state
-                .load_record(record.kind, &record.body)
-                .map_err(|error| StoreError::Corrupt {
-                    detail: format!("record {} {}: {error}", record.kind.as_str(), record.id),
-                })?;
+        // The records are read in one statement (a consistent snapshot); the head read before and
+        // after tells whether a commit came in between, in which case the read is repeated.
+        let mut head = self.store.head().await?;
+        for _attempt in 0..LOAD_ATTEMPTS_MAX {
+            let mut state = State::default();
+            for record in self.store.records().await? {
+                state
+                    .load_record(record.kind, &record.body)
+                    .map_err(|error| StoreError::Corrupt {
+                        detail: format!("record {} {}: {error}", record.kind.as_str(), record.id),
+                    })?;
+            }
+            let after = self.store.head().await?;
+            state.head = head;
+            if after == head {
+                return Ok(state);
+            }
+            head = after;
         }
-        state.head = head;
-        Ok(state)
+        Err(AppError::Conflict(format!(
+            "the ledger kept moving while the state was read; gave up after {LOAD_ATTEMPTS_MAX} attempts"
+        )))
     }
 
     /// Executes one command.
@@ -161,6 +211,7 @@ impl<S: Store> App<S> {
         options: WriteOptions,
     ) -> Result<Written, BatchError> {
         let request_hash = hex::encode(Sha256::digest(options.request.as_bytes()));
+        let _turn = self.writing.lock().await;
         for _attempt in 0..LEDGER_APPEND_ATTEMPTS_MAX {
             if let Some(key) = &options.idempotency_key {
                 if let Some(first) = self

@@ -5,6 +5,7 @@ mod audit;
 mod crash;
 mod imports;
 mod ledger;
+mod nodes;
 mod postgres;
 mod serve;
 mod support;

@@ -3,13 +3,13 @@
 use crate::support::Installation;
 
 /// A fresh database on the test server, dropped when the guard goes.
-struct Database {
+pub struct Database {
     admin_url: String,
     name: String,
 }
 
 impl Database {
-    async fn create() -> Option<Self> {
+    pub async fn create() -> Option<Self> {
         let Ok(admin_url) = std::env::var("PURL_TEST_POSTGRES_URL") else {
             use std::io::Write as _;
             let _ = writeln!(
@@ -28,12 +28,12 @@ impl Database {
         Some(Self { admin_url, name })
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         let (server, _) = self.admin_url.rsplit_once('/').unwrap();
         format!("{server}/{}", self.name)
     }
 
-    async fn drop(self) {
+    pub async fn drop(self) {
         let pool = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
         sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
             .execute(&pool)
