@@ -10,7 +10,17 @@ use crate::install;
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let store = match install::open(cli).await? {
         install::Opened::Sqlite(app) => AnyStore::Sqlite(app.into_store()),
-        install::Opened::Postgres(app) => AnyStore::Postgres(app.into_store()),
+        install::Opened::Postgres(app) => {
+            let store = app.into_store();
+            let problems = store.durability_problems().await?;
+            if !problems.is_empty() {
+                anyhow::bail!(
+                    "refusing to serve: this PostgreSQL server could lose acknowledged writes in a crash ({}); turn these settings on",
+                    problems.join(", ")
+                );
+            }
+            AnyStore::Postgres(store)
+        }
     };
     let tls = args.tls_cert.as_ref().zip(args.tls_key.as_ref());
     let config = ServerConfig {

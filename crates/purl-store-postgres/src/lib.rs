@@ -89,6 +89,22 @@ impl PostgresStore {
 
     /// How many of this build's migrations the database has not applied (`purl migrate` applies
     /// them; the server refuses to start while any are pending).
+    /// Settings of the server that would lose acknowledged writes in a crash (`fsync`,
+    /// `synchronous_commit`, `full_page_writes` off), each named with its value.
+    pub async fn durability_problems(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        for setting in ["fsync", "synchronous_commit", "full_page_writes"] {
+            let value: String = sqlx::query_scalar(&format!("SHOW {setting}"))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(other)?;
+            if value == "off" || (setting == "synchronous_commit" && value == "local") {
+                problems.push(format!("{setting} = {value}"));
+            }
+        }
+        Ok(problems)
+    }
+
     pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
         let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
             .fetch_one(&self.pool)

@@ -247,3 +247,38 @@ async fn two_nodes_on_one_database_keep_one_ledger() {
     drop(nodes);
     database.drop().await;
 }
+
+#[tokio::test]
+async fn serve_refuses_a_schema_that_is_behind_and_settings_that_lose_writes() {
+    let Some(database) = Database::create().await else {
+        return;
+    };
+    let url = database.url();
+    let installation = Installation {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    installation.ok(&["--database-url", &url, "init"]);
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(&format!(
+        "ALTER DATABASE {} SET synchronous_commit = off",
+        url.rsplit('/').next().unwrap()
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let refused = installation.fails(&["--database-url", &url, "serve", "--bind", "127.0.0.1:0"]);
+    assert!(refused.contains("synchronous_commit = off"), "{refused}");
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let behind = installation.fails(&["--database-url", &url, "serve", "--bind", "127.0.0.1:0"]);
+    assert!(
+        behind.contains("behind this build by 1 migration") && behind.contains("purl migrate"),
+        "{behind}"
+    );
+    database.drop().await;
+}
