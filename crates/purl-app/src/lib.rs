@@ -13,19 +13,18 @@ pub mod ledger;
 pub mod read;
 pub mod transfer;
 pub mod verify;
+pub mod writer;
 
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use purl_core::command::{decide, Command, Context};
+use purl_core::command::Command;
 use purl_core::error::DomainError;
 use purl_core::event::{leaf_hash, Event};
-use purl_core::merkle::{self, Hash};
-use purl_core::state::{RecordKey, State};
+use purl_core::merkle::Hash;
+use purl_core::state::State;
 use purl_core::user::Actor;
-use purl_store::{Commit, IdempotentResult, Store, StoreError, StoredEvent};
+use purl_store::{IdempotentResult, Store, StoreError, StoredEvent};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 pub use crate::clock::{Clock, FixedClock, SystemClock};
 pub use crate::error::AppError;
@@ -71,6 +70,8 @@ pub struct App<S: Store> {
     /// Writes of this process take turns, so they never race each other for the ledger head
     /// (other processes still may: the store's commit detects it and the write is decided again).
     writing: tokio::sync::Mutex<()>,
+    /// Writes waiting for their turn; whoever has the turn writes all of them in one commit.
+    queue: Mutex<Vec<writer::Pending>>,
 }
 
 impl<S: Store> App<S> {
@@ -80,6 +81,7 @@ impl<S: Store> App<S> {
             clock,
             cache: Mutex::new(None),
             writing: tokio::sync::Mutex::new(()),
+            queue: Mutex::new(Vec::new()),
         }
     }
 
@@ -203,128 +205,35 @@ impl<S: Store> App<S> {
     }
 
     /// Executes several commands as one: all are written, or none. Every refused command is
-    /// reported with its index, not just the first.
+    /// reported with its index, not just the first. Concurrent writes of this process are
+    /// committed together (see [`writer`]).
     pub async fn execute_all(
         &self,
         actor: &Actor,
         commands: Vec<Command>,
         options: WriteOptions,
     ) -> Result<Written, BatchError> {
-        let request_hash = hex::encode(Sha256::digest(options.request.as_bytes()));
-        let _turn = self.writing.lock().await;
-        for _attempt in 0..LEDGER_APPEND_ATTEMPTS_MAX {
-            if let Some(key) = &options.idempotency_key {
-                if let Some(first) = self
-                    .store
-                    .find_idempotent(key)
-                    .await
-                    .map_err(AppError::from)?
-                {
-                    return replay(&first, &request_hash);
-                }
-            }
-            let state = State::clone(&*self.state().await?);
-            let head = state.head;
-            let frontier = self.frontier(head).await?;
-            let (mut commit, written, after) =
-                self.prepare(state, actor, &commands, &options, &request_hash)?;
-            let leaves: Vec<Hash> = commit
-                .events
-                .iter()
-                .map(|e| to_hash(&e.leaf_hash))
-                .collect();
-            commit.nodes = merkle::append_nodes(head, &leaves, &|id| frontier[&id]);
-            if commit.events.is_empty() && commit.idempotency.is_none() {
-                return Ok(written);
-            }
-            tracing::info!(events = written.events, "writing");
-            match self.store.commit(head, commit).await {
-                Ok(()) => {
-                    self.remember(Arc::new(after));
-                    tracing::info!(actor = %actor.ledger_name(), events = written.events, last_seq = ?written.last_seq, "committed");
-                    return Ok(written);
-                }
-                Err(StoreError::Conflict { what }) => {
-                    tracing::debug!(what, "lost the race for the ledger head; deciding again");
-                }
-                Err(other) => return Err(AppError::from(other).into()),
-            }
+        let (pending, answer) = writer::Pending::new(actor, commands, options);
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(pending);
+        let turn = self.writing.lock().await;
+        let mut answer = answer;
+        if let Ok(result) = answer.try_recv() {
+            return result;
         }
-        Err(AppError::Conflict(format!(
-            "the ledger kept moving; gave up after {LEDGER_APPEND_ATTEMPTS_MAX} attempts"
-        ))
-        .into())
-    }
-
-    fn prepare(
-        &self,
-        mut state: State,
-        actor: &Actor,
-        commands: &[Command],
-        options: &WriteOptions,
-        request_hash: &str,
-    ) -> Result<(Commit, Written, State), BatchError> {
-        let at_us = self.clock.now_us();
-        let context = Context {
-            actor,
-            today: self.clock.today(),
-        };
-        let mut refused = Vec::new();
-        let mut events = Vec::new();
-        let mut touched = BTreeSet::<RecordKey>::new();
-        for (index, command) in commands.iter().enumerate() {
-            let payloads = match decide(&state, &context, command, options.expected_version) {
-                Ok(payloads) => payloads,
-                Err(error) => {
-                    refused.push((index, error));
-                    continue;
-                }
-            };
-            for payload in payloads {
-                let event = Event::new(state.head + 1, at_us, actor.ledger_name(), payload);
-                let keys = state
-                    .apply(&event)
-                    .expect("events just decided on this state apply to it");
-                touched.extend(keys);
-                events.push(event);
-            }
-        }
-        if !refused.is_empty() {
-            return Err(BatchError::Refused(refused));
-        }
-        let records = touched
-            .iter()
-            .map(|key| state.record(key).expect("touched records exist"))
-            .collect();
-        let stored: Vec<StoredEvent> = events
-            .iter()
-            .map(|event| seal(event, self.clock.salt()))
-            .collect();
-        let written = Written {
-            first_seq: stored.first().map(|e| e.seq),
-            last_seq: stored.last().map(|e| e.seq),
-            events: stored.len() as u64,
-            replayed: false,
-        };
-        let idempotency = options
-            .idempotency_key
-            .as_ref()
-            .map(|key| IdempotentResult {
-                key: key.clone(),
-                request_hash: request_hash.to_owned(),
-                response: serde_json::to_string(&written).expect("Written serialises"),
-                at_us,
-            });
-        Ok((
-            Commit {
-                events: stored,
-                records,
-                idempotency,
-                nodes: Vec::new(),
-            },
-            written,
-            state,
-        ))
+        let batch = std::mem::take(
+            &mut *self
+                .queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        self.write_batch(batch).await;
+        drop(turn);
+        answer.await.unwrap_or_else(|_| {
+            Err(AppError::Conflict("the write was dropped before it was decided".into()).into())
+        })
     }
 }
 

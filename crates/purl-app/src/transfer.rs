@@ -259,7 +259,7 @@ async fn write_batch<S: Store>(
             Commit {
                 events,
                 records,
-                idempotency: None,
+                idempotency: Vec::new(),
                 nodes,
             },
         )

@@ -2,6 +2,8 @@
 //!
 //! `cargo run --release -p purl-bench -- ledger --events 1000000`
 
+mod api;
+
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -34,6 +36,16 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         batch: u64,
     },
+    /// Durable write throughput through the API at several client counts, on SQLite and (with
+    /// `--postgres` or PURL_TEST_POSTGRES_URL) PostgreSQL, next to the raw database's figure.
+    Api {
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+        clients: Vec<usize>,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        #[arg(long, env = "PURL_TEST_POSTGRES_URL")]
+        postgres: Option<String>,
+    },
     /// Generates allocation inputs (`purl allocate --generate`) and times reading, allocating and
     /// writing them, best of `--runs`.
     Allocate {
@@ -55,6 +67,11 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Command::Ledger { events, batch } => runtime.block_on(ledger(events, batch)),
+        Command::Api {
+            clients,
+            seconds,
+            postgres,
+        } => runtime.block_on(api::run(&clients, seconds, postgres.as_deref())),
         Command::Allocate {
             lines,
             funds,
@@ -157,7 +174,7 @@ async fn ledger(total: u64, batch: u64) -> anyhow::Result<()> {
                 Commit {
                     events,
                     records,
-                    idempotency: None,
+                    idempotency: Vec::new(),
                     nodes,
                 },
             )

@@ -199,7 +199,7 @@ impl Store for PostgresStore {
                 .await
                 .map_err(other)?;
         }
-        if let Some(result) = &commit.idempotency {
+        for result in &commit.idempotency {
             sqlx::query("INSERT INTO idempotency (key, request_hash, response, at_us) VALUES ($1, $2, $3, $4)")
                 .bind(&result.key)
                 .bind(&result.request_hash)

@@ -203,7 +203,7 @@ impl Store for SqliteStore {
                 .await
                 .map_err(other)?;
         }
-        if let Some(result) = &commit.idempotency {
+        for result in &commit.idempotency {
             sqlx::query(
                 "INSERT INTO idempotency (key, request_hash, response, at_us) VALUES (?, ?, ?, ?)",
             )

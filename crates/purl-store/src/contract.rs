@@ -135,14 +135,14 @@ async fn a_commit_appends_events_and_records_together<S: Store>(store: S) {
     let commit = Commit {
         events: vec![event(1), event(2)],
         records: vec![record("A", 1)],
-        idempotency: None,
+        idempotency: Vec::new(),
         nodes: Vec::new(),
     };
     store.commit(0, commit).await.expect("first commit");
     let update = Commit {
         events: vec![event(3)],
         records: vec![record("A", 2), record("B", 1)],
-        idempotency: None,
+        idempotency: Vec::new(),
         nodes: Vec::new(),
     };
     store.commit(2, update).await.expect("second commit");
@@ -173,7 +173,7 @@ async fn a_commit_on_a_stale_head_is_a_conflict_and_writes_nothing<S: Store>(sto
     let stale = Commit {
         events: vec![event(1)],
         records: vec![record("X", 1)],
-        idempotency: None,
+        idempotency: Vec::new(),
         nodes: Vec::new(),
     };
     let error = store.commit(0, stale).await.expect_err("stale head");
@@ -192,7 +192,7 @@ async fn an_idempotency_key_is_kept_and_cannot_be_taken_twice<S: Store>(store: S
     let first = Commit {
         events: vec![event(1)],
         records: vec![],
-        idempotency: Some(result.clone()),
+        idempotency: vec![result.clone()],
         nodes: Vec::new(),
     };
     store.commit(0, first).await.expect("first");
@@ -203,7 +203,7 @@ async fn an_idempotency_key_is_kept_and_cannot_be_taken_twice<S: Store>(store: S
     let again = Commit {
         events: vec![event(2)],
         records: vec![record("Y", 1)],
-        idempotency: Some(result),
+        idempotency: vec![result],
         nodes: Vec::new(),
     };
     let error = store.commit(1, again).await.expect_err("key taken");

@@ -55,7 +55,8 @@ pub struct Commit {
     pub events: Vec<StoredEvent>,
     /// Read-side records to insert or replace, as projected after the events.
     pub records: Vec<Record>,
-    pub idempotency: Option<IdempotentResult>,
+    /// The first answers of the writes in this commit that carried an idempotency key.
+    pub idempotency: Vec<IdempotentResult>,
     /// Merkle tree nodes the events complete.
     pub nodes: Vec<(NodeId, Hash)>,
 }

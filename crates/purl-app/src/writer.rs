@@ -1,0 +1,274 @@
+//! Group commit. Every write of this process queues, then waits for the turn to write; whoever
+//! gets the turn decides every queued write in order against the current state and commits them
+//! together — one transaction, one durable flush — then answers each. Writes of one command are
+//! grouped; a write of several commands (an import) is committed on its own, all or nothing.
+//! If another process moved the ledger head meanwhile, the group is decided again on the new state.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use purl_core::command::{decide, Command, Context};
+use purl_core::event::Event;
+use purl_core::merkle::{self, Hash};
+use purl_core::state::{RecordKey, State};
+use purl_core::user::Actor;
+use purl_store::{Commit, IdempotentResult, Store, StoreError};
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+
+use crate::{replay, seal, to_hash, App, AppError, BatchError, WriteOptions, Written};
+
+/// A group holds at most this many writes.
+pub const GROUP_WRITES_MAX: usize = 256;
+
+type Answer = Result<Written, BatchError>;
+
+/// A write waiting for its turn, with where to send its answer.
+pub struct Pending {
+    actor: Actor,
+    commands: Vec<Command>,
+    options: WriteOptions,
+    request_hash: String,
+    reply: oneshot::Sender<Answer>,
+}
+
+impl Pending {
+    pub(crate) fn new(
+        actor: &Actor,
+        commands: Vec<Command>,
+        options: WriteOptions,
+    ) -> (Pending, oneshot::Receiver<Answer>) {
+        let (reply, answer) = oneshot::channel();
+        let request_hash = hex::encode(Sha256::digest(options.request.as_bytes()));
+        let pending = Pending {
+            actor: actor.clone(),
+            commands,
+            options,
+            request_hash,
+            reply,
+        };
+        (pending, answer)
+    }
+}
+
+/// What became of one write of a group while it was decided.
+enum Outcome {
+    Answered(Answer),
+    /// Written (once the group commits).
+    Wrote(Written),
+    /// Carries the idempotency key of an earlier write of the same group.
+    SameKeyAs(usize),
+}
+
+impl<S: Store> App<S> {
+    /// Writes a batch taken from the queue: runs of one-command writes in groups, any other write
+    /// alone; every write is answered.
+    pub(crate) async fn write_batch(&self, batch: Vec<Pending>) {
+        let mut group = Vec::new();
+        for pending in batch {
+            let alone = pending.commands.len() != 1;
+            if (alone || group.len() >= GROUP_WRITES_MAX) && !group.is_empty() {
+                self.write_group(std::mem::take(&mut group)).await;
+            }
+            if alone {
+                self.write_group(vec![pending]).await;
+            } else {
+                group.push(pending);
+            }
+        }
+        if !group.is_empty() {
+            self.write_group(group).await;
+        }
+    }
+
+    async fn write_group(&self, group: Vec<Pending>) {
+        let mut last_error = None;
+        for _attempt in 0..crate::LEDGER_APPEND_ATTEMPTS_MAX {
+            match self.try_group(&group).await {
+                Ok(Some(outcomes)) => return answer(group, outcomes),
+                Ok(None) => {
+                    tracing::debug!("lost the race for the ledger head; deciding again");
+                }
+                Err(error) => {
+                    last_error = Some(error);
+                    break;
+                }
+            }
+        }
+        let error = last_error.unwrap_or_else(|| {
+            AppError::Conflict(format!(
+                "the ledger kept moving; gave up after {} attempts",
+                crate::LEDGER_APPEND_ATTEMPTS_MAX
+            ))
+        });
+        for pending in group {
+            let _ = pending.reply.send(Err(BatchError::App(copy_error(&error))));
+        }
+    }
+
+    /// Decides the group on the current state and commits it: the outcome of each write, or
+    /// `None` if another writer moved the ledger head first.
+    async fn try_group(&self, group: &[Pending]) -> Result<Option<Vec<Outcome>>, AppError> {
+        let mut state = State::clone(&*self.state().await?);
+        let head = state.head;
+        let frontier = self.frontier(head).await?;
+        let at_us = self.clock.now_us();
+        let today = self.clock.today();
+        let mut events: Vec<Event> = Vec::new();
+        let mut touched = BTreeSet::<RecordKey>::new();
+        let mut idempotency = Vec::new();
+        let mut outcomes = Vec::with_capacity(group.len());
+        let mut keys: HashMap<&str, usize> = HashMap::new();
+        for (index, pending) in group.iter().enumerate() {
+            if let Some(key) = pending.options.idempotency_key.as_deref() {
+                if let Some(&earlier) = keys.get(key) {
+                    outcomes.push(Outcome::SameKeyAs(earlier));
+                    continue;
+                }
+                if let Some(first) = self.store.find_idempotent(key).await? {
+                    outcomes.push(Outcome::Answered(replay(&first, &pending.request_hash)));
+                    continue;
+                }
+                keys.insert(key, index);
+            }
+            let context = Context {
+                actor: &pending.actor,
+                today,
+            };
+            let first_new = events.len();
+            let mut refused = Vec::new();
+            for (position, command) in pending.commands.iter().enumerate() {
+                let decided = decide(&state, &context, command, pending.options.expected_version);
+                match decided {
+                    Ok(payloads) => {
+                        for payload in payloads {
+                            let event = Event::new(
+                                state.head + 1,
+                                at_us,
+                                pending.actor.ledger_name(),
+                                payload,
+                            );
+                            let keys = state
+                                .apply(&event)
+                                .expect("events just decided on this state apply to it");
+                            touched.extend(keys);
+                            events.push(event);
+                        }
+                    }
+                    Err(error) => refused.push((position, error)),
+                }
+            }
+            if !refused.is_empty() {
+                // A write of several commands is alone in its group: what it applied is discarded
+                // with the group's state. A write of one command applied nothing.
+                events.truncate(first_new);
+                outcomes.push(Outcome::Answered(Err(BatchError::Refused(refused))));
+                continue;
+            }
+            let mine = &events[first_new..];
+            let written = Written {
+                first_seq: mine.first().map(|e| e.seq),
+                last_seq: mine.last().map(|e| e.seq),
+                events: mine.len() as u64,
+                replayed: false,
+            };
+            if let Some(key) = &pending.options.idempotency_key {
+                idempotency.push(IdempotentResult {
+                    key: key.clone(),
+                    request_hash: pending.request_hash.clone(),
+                    response: serde_json::to_string(&written).expect("Written serialises"),
+                    at_us,
+                });
+            }
+            outcomes.push(Outcome::Wrote(written));
+        }
+        if events.is_empty() && idempotency.is_empty() {
+            return Ok(Some(outcomes));
+        }
+        let records = touched
+            .iter()
+            .map(|key| state.record(key).expect("touched records exist"))
+            .collect();
+        let stored: Vec<_> = events
+            .iter()
+            .map(|event| seal(event, self.clock.salt()))
+            .collect();
+        let leaves: Vec<Hash> = stored.iter().map(|e| to_hash(&e.leaf_hash)).collect();
+        let nodes = merkle::append_nodes(head, &leaves, &|id| frontier[&id]);
+        let commit = Commit {
+            events: stored,
+            records,
+            idempotency,
+            nodes,
+        };
+        tracing::info!(writes = group.len(), events = events.len(), "writing");
+        match self.store.commit(head, commit).await {
+            Ok(()) => {
+                tracing::info!(
+                    writes = group.len(),
+                    events = events.len(),
+                    last_seq = state.head,
+                    "committed"
+                );
+                self.remember(Arc::new(state));
+                Ok(Some(outcomes))
+            }
+            Err(StoreError::Conflict { .. }) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+/// Sends each write of a committed group its answer.
+fn answer(group: Vec<Pending>, outcomes: Vec<Outcome>) {
+    let written: Vec<Option<Written>> = outcomes
+        .iter()
+        .map(|outcome| match outcome {
+            Outcome::Wrote(written) => Some(written.clone()),
+            Outcome::Answered(_) | Outcome::SameKeyAs(_) => None,
+        })
+        .collect();
+    let hashes: Vec<String> = group.iter().map(|p| p.request_hash.clone()).collect();
+    for ((pending, outcome), index) in group.into_iter().zip(outcomes).zip(0..) {
+        let result = match outcome {
+            Outcome::Answered(result) => result,
+            Outcome::Wrote(written) => Ok(written),
+            Outcome::SameKeyAs(earlier) => match &written[earlier] {
+                Some(first) if hashes[earlier] == hashes[index] => Ok(Written {
+                    replayed: true,
+                    ..first.clone()
+                }),
+                Some(_) => Err(AppError::Conflict(format!(
+                    "idempotency key '{}' was already used for a different request",
+                    pending
+                        .options
+                        .idempotency_key
+                        .as_deref()
+                        .unwrap_or_default()
+                ))
+                .into()),
+                None => Err(AppError::Conflict(
+                    "a write with the same idempotency key was refused just now; retry".into(),
+                )
+                .into()),
+            },
+        };
+        let _ = pending.reply.send(result);
+    }
+}
+
+/// The same error for every write of a failed group (the storage cause stays in the log).
+fn copy_error(error: &AppError) -> AppError {
+    match error {
+        AppError::Invalid(message) => AppError::Invalid(message.clone()),
+        AppError::NotFound(message) => AppError::NotFound(message.clone()),
+        AppError::Conflict(message) => AppError::Conflict(message.clone()),
+        AppError::Stale(message) => AppError::Stale(message.clone()),
+        AppError::Denied => AppError::Denied,
+        AppError::Rejected(problems) => AppError::Rejected(problems.clone()),
+        AppError::Store(source) => {
+            tracing::error!(error = %source, "a group of writes failed in storage");
+            AppError::Store(StoreError::Unavailable(source.to_string().into()))
+        }
+    }
+}
