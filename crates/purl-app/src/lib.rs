@@ -72,6 +72,13 @@ pub struct App<S: Store> {
     writing: tokio::sync::Mutex<()>,
     /// Writes waiting for their turn; whoever has the turn writes all of them in one commit.
     queue: Mutex<Vec<writer::Pending>>,
+    /// The Merkle tree's frontier (the nodes an append needs) at the head of the last commit.
+    frontier_cache: Mutex<
+        Option<(
+            u64,
+            std::collections::HashMap<purl_core::merkle::NodeId, Hash>,
+        )>,
+    >,
 }
 
 impl<S: Store> App<S> {
@@ -82,6 +89,7 @@ impl<S: Store> App<S> {
             cache: Mutex::new(None),
             writing: tokio::sync::Mutex::new(()),
             queue: Mutex::new(Vec::new()),
+            frontier_cache: Mutex::new(None),
         }
     }
 

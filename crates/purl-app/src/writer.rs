@@ -111,7 +111,7 @@ impl<S: Store> App<S> {
     async fn try_group(&self, group: &[Pending]) -> Result<Option<Vec<Outcome>>, AppError> {
         let mut state = State::clone(&*self.state().await?);
         let head = state.head;
-        let frontier = self.frontier(head).await?;
+        let frontier = self.cached_frontier(head).await?;
         let at_us = self.clock.now_us();
         let today = self.clock.today();
         let mut events: Vec<Event> = Vec::new();
@@ -195,6 +195,19 @@ impl<S: Store> App<S> {
             .collect();
         let leaves: Vec<Hash> = stored.iter().map(|e| to_hash(&e.leaf_hash)).collect();
         let nodes = merkle::append_nodes(head, &leaves, &|id| frontier[&id]);
+        let new_head = head + leaves.len() as u64;
+        // The next frontier is made of the nodes just made and the old frontier's.
+        let next_frontier: Option<HashMap<merkle::NodeId, Hash>> = merkle::frontier(new_head)
+            .into_iter()
+            .map(|id| {
+                let hash = nodes
+                    .iter()
+                    .find(|(node, _)| *node == id)
+                    .map(|(_, hash)| *hash)
+                    .or_else(|| frontier.get(&id).copied())?;
+                Some((id, hash))
+            })
+            .collect();
         let commit = Commit {
             events: stored,
             records,
@@ -211,10 +224,32 @@ impl<S: Store> App<S> {
                     "committed"
                 );
                 self.remember(Arc::new(state));
+                *self
+                    .frontier_cache
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    next_frontier.map(|nodes| (new_head, nodes));
                 Ok(Some(outcomes))
             }
             Err(StoreError::Conflict { .. }) => Ok(None),
             Err(other) => Err(other.into()),
+        }
+    }
+}
+
+impl<S: Store> App<S> {
+    /// The frontier at `head`: remembered from this process's last commit, else read.
+    async fn cached_frontier(&self, head: u64) -> Result<HashMap<merkle::NodeId, Hash>, AppError> {
+        let remembered = self
+            .frontier_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .filter(|(at, _)| *at == head)
+            .map(|(_, nodes)| nodes.clone());
+        match remembered {
+            Some(nodes) => Ok(nodes),
+            None => self.frontier(head).await,
         }
     }
 }

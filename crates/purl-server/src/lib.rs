@@ -63,6 +63,8 @@ pub struct Ctx {
     limits: Arc<SignInLimits>,
     /// The checkpoint signing key, when the server may sign checkpoints.
     signer: Option<Arc<purl_core::checkpoint::SignerKey>>,
+    /// When it was last checked whether a checkpoint is due (at most once a second).
+    checkpoint_checked: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 struct SignInLimits {
@@ -85,6 +87,7 @@ impl Ctx {
             config: Arc::new(config),
             limits: Arc::new(limits),
             signer: None,
+            checkpoint_checked: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 
@@ -98,6 +101,16 @@ impl Ctx {
     /// Signs a checkpoint if one is due; a failure is logged (the writes are already durable).
     pub(crate) async fn checkpoint_if_due(&self) {
         let Some(signer) = &self.signer else { return };
+        {
+            let mut checked = self
+                .checkpoint_checked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if checked.is_some_and(|at| at.elapsed() < Duration::from_secs(1)) {
+                return;
+            }
+            *checked = Some(std::time::Instant::now());
+        }
         if let Err(error) = self.app.maybe_checkpoint(signer).await {
             tracing::error!(%error, "a checkpoint was due but could not be signed");
         }
