@@ -2,6 +2,7 @@
 //! document and the router come from the same code.
 
 mod allocations;
+mod imports;
 mod ledger;
 mod lists;
 mod money;
@@ -29,6 +30,7 @@ pub fn all() -> OpenApiRouter<Ctx> {
         .merge(reports::router())
         .merge(ledger::router())
         .merge(allocations::router())
+        .merge(imports::router())
 }
 
 /// One page of a list, filtered to what the caller may see before it is paged.

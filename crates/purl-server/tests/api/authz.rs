@@ -311,6 +311,13 @@ fn cases(round: &round::Round, spare_token: &str, payment: &str) -> Vec<Case> {
             "/api/v1/packages",
             Some(json!({"name": "Package 2"})),
         ),
+        case(
+            M::POST,
+            "/api/v1/imports/pledges",
+            Some(json!(
+                "reference,contributors,amount,currency,announced_on,status\nNLD-2026-1,NLD,5,EUR,2026-11-03,committed\n"
+            )),
+        ),
         case(M::GET, "/api/v1/allocations/preview", None),
         case(M::POST, "/api/v1/allocations", Some(json!({}))),
         case(M::GET, "/api/v1/allocations", None),

@@ -8,6 +8,7 @@ pub const ON_POSTGRES: bool = false;
 
 mod allocation;
 mod authz;
+mod imports;
 mod ledger;
 mod openapi;
 mod round;

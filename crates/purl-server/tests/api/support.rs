@@ -253,8 +253,13 @@ impl Server {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        if let Some(body) = body {
-            request = request.json(&body);
+        match body {
+            // A JSON string is sent as a CSV file.
+            Some(Value::String(text)) => {
+                request = request.header("content-type", "text/csv").body(text);
+            }
+            Some(body) => request = request.json(&body),
+            None => {}
         }
         Reply::from(request.send().await.expect("the server answers")).await
     }

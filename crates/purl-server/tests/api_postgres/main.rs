@@ -10,6 +10,8 @@ pub const ON_POSTGRES: bool = true;
 mod allocation;
 #[path = "../api/authz.rs"]
 mod authz;
+#[path = "../api/imports.rs"]
+mod imports;
 #[path = "../api/ledger.rs"]
 mod ledger;
 #[path = "../api/openapi.rs"]

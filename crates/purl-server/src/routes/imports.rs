@@ -1,0 +1,118 @@
+//! Spreadsheet rows in: the same CSV imports as `purl import`, all rows or none, every problem
+//! named by row and column.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use purl_app::import::ImportKind;
+use purl_core::ids::Period;
+use purl_core::policy::{allows, Action};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Record;
+use crate::identity::Caller;
+use crate::input::{field, idempotency_key};
+use crate::problem::{ApiProblem, Problem};
+use crate::Ctx;
+
+pub fn router() -> OpenApiRouter<Ctx> {
+    OpenApiRouter::new().routes(routes!(import))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// For requirements: the list's period (e.g. 2026-01).
+    pub period: Option<String>,
+    /// The file's name, used in every problem reported (default: the kind).
+    pub name: Option<String>,
+}
+
+/// Imports a CSV file (`Content-Type: text/csv`, UTF-8) of `pledges`, `payments`, `fx` rates or
+/// `requirements`, with the columns of `purl import`: every row is written, or none, and every
+/// problem is reported with its row and column.
+#[utoipa::path(post, path = "/imports/{kind}", tag = "imports",
+    params(("kind" = String, Path, description = "pledges, payments, fx or requirements"), ImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = Record), (status = 401, body = ApiProblem), (status = 403, body = ApiProblem),
+        (status = 415, body = ApiProblem), (status = 422, body = ApiProblem)))]
+async fn import(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(kind): Path<String>,
+    Query(query): Query<ImportQuery>,
+    body: String,
+) -> Result<Response, Problem> {
+    let actor = caller.actor()?;
+    let csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
+    if !csv {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "send the file as `Content-Type: text/csv` (UTF-8)",
+        ));
+    }
+    let (kind, action) = match kind.as_str() {
+        "pledges" => (
+            ImportKind::Pledges,
+            Action::RecordPledge {
+                contributors: match actor {
+                    purl_core::user::Actor::User { participant, .. } => vec![participant.clone()],
+                    purl_core::user::Actor::Operator => Vec::new(),
+                },
+            },
+        ),
+        "payments" => (ImportKind::Payments, Action::RecordPayment),
+        "fx" => (ImportKind::Fx, Action::RecordRates),
+        "requirements" => {
+            let text = query
+                .period
+                .as_deref()
+                .ok_or_else(|| Problem::invalid("period", "required for requirements"))?;
+            (
+                ImportKind::Requirements {
+                    period: field("period", Period::parse(text))?,
+                },
+                Action::DraftList,
+            )
+        }
+        other => return Err(Problem::not_found(format!("no import of '{other}'"))),
+    };
+    // A party that may not make these changes at all reads nothing from the file's answers.
+    if !allows(actor, &action) {
+        return Err(Problem::forbidden());
+    }
+    let name = query
+        .name
+        .unwrap_or_else(|| format!("{}.csv", kind_name(kind)));
+    let key = idempotency_key(&headers)?.map(|key| format!("{}:{key}", actor.ledger_name()));
+    let summary = ctx
+        .app
+        .import(actor, kind, &name, &body, key)
+        .await
+        .map_err(|e| caller.problem(e))?;
+    ctx.checkpoint_if_due().await;
+    let status = if summary.written.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(summary)).into_response())
+}
+
+fn kind_name(kind: ImportKind) -> &'static str {
+    match kind {
+        ImportKind::Pledges => "pledges",
+        ImportKind::Payments => "payments",
+        ImportKind::Fx => "fx",
+        ImportKind::Requirements { .. } => "requirements",
+    }
+}

@@ -1,0 +1,73 @@
+//! CSV files through the API: all rows or none, each problem with its row and column.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+const HEADER: &str = "reference,contributors,amount,currency,announced_on,status,part_of,categories,lethal_allowed,package,conditions,public,note\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contributor_imports_its_pledges_from_a_csv_file_all_or_nothing() {
+    let Some(server) = Server::start().await else {
+        return;
+    };
+    let import = |user: &'static str, text: String| {
+        let server = &server;
+        async move {
+            server
+                .call(
+                    Some(user),
+                    Method::POST,
+                    "/api/v1/imports/pledges?name=nl.csv",
+                    Some(json!(text)),
+                    &[],
+                )
+                .await
+        }
+    };
+    let good = format!(
+        "{HEADER}NLD-A,NL,1000000,EUR,2026-11-01,committed,,,true,,,true,\nNLD-B,NL,2000000,EUR,2026-11-02,announced,,,true,,,false,\n"
+    );
+    let head = server.ctx.app.state().await.unwrap().head;
+    let bad = format!(
+        "{HEADER}NLD-C,NL,1000000,EUR,2026-11-01,committed,,,true,,,true,\nNLD-D,NL,12x,EUR,2026-13-02,announced,,,true,,,false,\n"
+    );
+    let refused = import(FUNDER, bad).await.expect(422);
+    let problems = refused.json["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["row"] == 3 && p["column"] == "amount" && p["file"] == "nl.csv"),
+        "{}",
+        refused.text
+    );
+    assert!(
+        problems.iter().any(|p| p["column"] == "announced_on"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        server.ctx.app.state().await.unwrap().head,
+        head,
+        "nothing written"
+    );
+
+    let imported = import(FUNDER, good.clone()).await.expect(201);
+    assert_eq!(imported.json["rows"], 2);
+    server
+        .get(Some(FUNDER), "/api/v1/pledges/NLD-B")
+        .await
+        .expect(200);
+
+    // Another contributor cannot record NLD's pledges; a party that records none may not import.
+    let other = import(OTHER, good.replace("NLD-", "X-")).await.expect(422);
+    assert!(other.text.contains("not permitted"), "{}", other.text);
+    import(SUPPLIER, good).await.expect(403);
+    let wrong_type = server
+        .post(Some(FUNDER), "/api/v1/imports/pledges", json!({"rows": []}))
+        .await
+        .expect(415);
+    assert_eq!(wrong_type.json["code"], "unsupported-media-type");
+    server.finish().await;
+}
