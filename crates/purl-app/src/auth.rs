@@ -149,7 +149,17 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password(&random_secret()).unwrap_or_default())
 }
 
+/// Password hashes running at once, at most: each takes 19 MiB, so a burst of sign-ins queues
+/// instead of exhausting memory.
+pub const HASHES_AT_ONCE_MAX: usize = 2;
+
+/// Runs password hashing off the async threads, at most `HASHES_AT_ONCE_MAX` at a time.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    static PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHES_AT_ONCE_MAX);
+    let _permit = PERMITS
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
     tokio::task::spawn_blocking(work)
         .await
         .expect("password hashing does not panic")

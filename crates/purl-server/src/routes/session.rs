@@ -121,11 +121,16 @@ async fn sign_in(
             )
             .await
             .map_err(|error| Problem::from_app(error, &caller.request_id))?;
-        return Err(Problem::new(
+        let mut response = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too-many-attempts",
             "too many sign-in attempts; wait a minute",
-        ));
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return Ok(response);
     }
     let signed_in = match ctx
         .app
