@@ -59,7 +59,7 @@ pub enum Command {
     },
     /// Serve the JSON API (and its OpenAPI document at /api/v1/openapi.json).
     #[command(
-        after_help = "Examples:\n  purl serve\n  purl serve --bind 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n  purl serve --bind 127.0.0.1:8080 --secure-cookies   # behind a TLS-terminating reverse proxy"
+        after_help = "Example:\n  purl serve\n  purl serve --bind 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n  purl serve --bind 127.0.0.1:8080 --secure-cookies   # behind a TLS-terminating reverse proxy"
     )]
     Serve(ServeArgs),
     /// Apply pending database migrations (PostgreSQL; SQLite migrates when opened).
@@ -144,7 +144,7 @@ pub enum Command {
     Audit(AuditCommand),
     /// Fund a prioritised list from a file (what-if, offline), or generate a synthetic file.
     #[command(
-        after_help = "Examples:\n  purl allocate --input what-if.json --output allocation.json\n  purl allocate --generate --lines 100000 --funds 100 --seed 1 --output big.json\n\nInput (design §6): {\"currency\", \"requirements\": [{\"id\", \"rank\", \"category\", \"lethal\", \"unit_price\", \"quantity\"}],\n  \"funds\": [{\"id\", \"contributor\", \"amount\", \"categories\"?, \"lethal_allowed\"?}]}\nOutput: {\"lines\": [{\"id\", \"funded_quantity\", \"sources\": [{\"fund\", \"amount\"}], \"reason\"?}], \"funds\": [{\"id\", \"remaining\"}]}"
+        after_help = "Example:\n  purl allocate --input what-if.json --output allocation.json\n  purl allocate --generate --lines 100000 --funds 100 --seed 1 --output big.json\n\nInput (design §6): {\"currency\", \"requirements\": [{\"id\", \"rank\", \"category\", \"lethal\", \"unit_price\", \"quantity\"}],\n  \"funds\": [{\"id\", \"contributor\", \"amount\", \"categories\"?, \"lethal_allowed\"?}]}\nOutput: {\"lines\": [{\"id\", \"funded_quantity\", \"sources\": [{\"fund\", \"amount\"}], \"reason\"?}], \"funds\": [{\"id\", \"remaining\"}]}"
     )]
     Allocate(AllocateArgs),
 }
@@ -723,22 +723,32 @@ pub enum DeliveryCommand {
 pub enum ImportCommand {
     /// Pledges: reference,contributors,amount,currency,announced_on,status,part_of,categories,lethal_allowed,package,conditions,public,note
     #[command(
-        after_help = "Example:\n  purl import pledges pledges.csv\nRe-importing the same file changes nothing; a changed status or public flag is applied."
+        after_help = "Example:\n  purl import pledges pledges.csv\n  purl import pledges pledges.xlsx --sheet Pledges\nRe-importing the same file changes nothing; a changed status or public flag is applied."
     )]
-    Pledges { file: PathBuf },
+    Pledges(Source),
     /// Payments: pledge_reference,amount,currency,received_on,note
     #[command(after_help = "Example:\n  purl import payments payments.csv")]
-    Payments { file: PathBuf },
+    Payments(Source),
     /// Exchange rates: the ECB reference-rate CSV as published, or date,currency,usd_per_unit
     #[command(after_help = "Example:\n  purl import fx eurofxref-hist.csv")]
-    Fx { file: PathBuf },
+    Fx(Source),
     /// A requirement list: rank,item_code,item_name,category,lethal,unit_price_usd,quantity,needed_by,justification
-    #[command(after_help = "Example:\n  purl import requirements list.csv --period 2025-12")]
+    #[command(after_help = "Example:\n  purl import requirements list.xlsx --period 2025-12")]
     Requirements {
-        file: PathBuf,
+        #[command(flatten)]
+        source: Source,
         #[arg(long)]
         period: String,
     },
+}
+
+/// The file to import: CSV (UTF-8), or an Excel workbook (`.xlsx`) with the same columns.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Source {
+    pub file: PathBuf,
+    /// The sheet of an .xlsx file to read (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

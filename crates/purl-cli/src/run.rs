@@ -197,25 +197,43 @@ async fn run_import<S: Store>(
     cli: &Cli,
     import: &ImportCommand,
 ) -> anyhow::Result<()> {
-    let (kind, file) = match import {
-        ImportCommand::Pledges { file } => (ImportKind::Pledges, file),
-        ImportCommand::Payments { file } => (ImportKind::Payments, file),
-        ImportCommand::Fx { file } => (ImportKind::Fx, file),
-        ImportCommand::Requirements { file, period } => (
+    let (kind, source) = match import {
+        ImportCommand::Pledges(source) => (ImportKind::Pledges, source),
+        ImportCommand::Payments(source) => (ImportKind::Payments, source),
+        ImportCommand::Fx(source) => (ImportKind::Fx, source),
+        ImportCommand::Requirements { source, period } => (
             ImportKind::Requirements {
                 period: parse::period(period)?,
             },
-            file,
+            source,
         ),
     };
-    let text = std::fs::read(file).with_context(|| format!("while reading {}", file.display()))?;
+    let file = &source.file;
+    let bytes = std::fs::read(file).with_context(|| format!("while reading {}", file.display()))?;
     let name = file.display().to_string();
-    let text = String::from_utf8(text).map_err(|error| {
-        anyhow::anyhow!(
-            "{name}: the file is not UTF-8 (first bad byte at offset {})",
-            error.utf8_error().valid_up_to()
-        )
-    })?;
+    let is_workbook = file
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("xlsx"));
+    let text = if is_workbook {
+        purl_app::import::xlsx::sheet_to_csv(&bytes, source.sheet.as_deref()).map_err(
+            |mut problems| {
+                for problem in &mut problems {
+                    problem.file = Some(name.clone());
+                }
+                explain(AppError::Rejected(problems))
+            },
+        )?
+    } else {
+        if source.sheet.is_some() {
+            bail!("--sheet is for .xlsx files; {name} is read as CSV");
+        }
+        String::from_utf8(bytes).map_err(|error| {
+            anyhow::anyhow!(
+                "{name}: the file is not UTF-8 (first bad byte at offset {})",
+                error.utf8_error().valid_up_to()
+            )
+        })?
+    };
     let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("importing {name}"));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let result = app

@@ -10,3 +10,4 @@ mod postgres;
 mod serve;
 mod support;
 mod usage;
+mod workbooks;

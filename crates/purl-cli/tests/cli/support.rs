@@ -106,6 +106,15 @@ impl Installation {
     }
 }
 
+impl Installation {
+    /// `snapshot` from a synchronous test.
+    pub fn snapshot_blocking(&self) -> (u64, Vec<(String, String, u64, String)>) {
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(self.snapshot())
+    }
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

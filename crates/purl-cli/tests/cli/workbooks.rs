@@ -1,0 +1,178 @@
+//! Excel workbooks in: written here with another library (rust_xlsxwriter) the way Excel stores
+//! them — numbers as floating point, dates as serial numbers — and read back exactly.
+
+use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
+
+use crate::support::{path, Installation};
+
+const HEADER: [&str; 13] = [
+    "reference",
+    "contributors",
+    "amount",
+    "currency",
+    "announced_on",
+    "status",
+    "part_of",
+    "categories",
+    "lethal_allowed",
+    "package",
+    "conditions",
+    "public",
+    "note",
+];
+
+/// A pledges workbook whose data rows are written by `fill` (row 1 is the header).
+fn workbook(
+    installation: &Installation,
+    name: &str,
+    fill: impl FnOnce(&mut rust_xlsxwriter::Worksheet),
+) -> std::path::PathBuf {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Pledges").unwrap();
+    for (column, title) in (0u16..).zip(HEADER) {
+        sheet.write_string(0, column, title).unwrap();
+    }
+    fill(sheet);
+    let file = installation.folder.path().join(name);
+    book.save(&file).unwrap();
+    file
+}
+
+fn date(sheet: &mut rust_xlsxwriter::Worksheet, row: u32, column: u16, y: u16, m: u8, d: u8) {
+    let format = Format::new().set_num_format("dd/mm/yyyy");
+    let value = ExcelDateTime::from_ymd(y, m, d).unwrap();
+    sheet
+        .write_datetime_with_format(row, column, &value, &format)
+        .unwrap();
+}
+
+#[test]
+fn numbers_dates_and_text_cells_of_a_workbook_import_exactly() {
+    let installation = Installation::new();
+    let file = workbook(&installation, "pledges.xlsx", |sheet| {
+        sheet.write_string(1, 0, "NLD-X-1").unwrap();
+        sheet.write_string(1, 1, "NL").unwrap();
+        sheet.write_number(1, 2, 577_000_000.1).unwrap();
+        sheet.write_string(1, 3, "EUR").unwrap();
+        date(sheet, 1, 4, 2025, 8, 4);
+        sheet.write_string(1, 5, "committed").unwrap();
+        sheet.write_boolean(1, 11, true).unwrap();
+        sheet.write_string(2, 0, "DEU-X-1").unwrap();
+        sheet.write_string(2, 1, "DE").unwrap();
+        sheet.write_number(2, 2, 500_000_000.0).unwrap();
+        sheet.write_string(2, 3, "USD").unwrap();
+        sheet.write_string(2, 4, "2025-08-13").unwrap();
+        sheet.write_string(2, 5, "announced").unwrap();
+        sheet.write_string(2, 11, "false").unwrap();
+    });
+    installation.ok(&["import", "pledges", path(&file), "--sheet", "Pledges"]);
+    let pledge = installation.json(&["pledge", "show", "NLD-X-1"]);
+    assert_eq!(
+        pledge["pledge"]["amount"]["amount"], "577000000.10",
+        "{pledge}"
+    );
+    assert_eq!(pledge["pledge"]["announced_on"], "2025-08-04");
+    let other = installation.json(&["pledge", "show", "DEU-X-1"]);
+    assert_eq!(other["pledge"]["amount"]["amount"], "500000000.00");
+    let missing = installation.fails(&["import", "pledges", path(&file), "--sheet", "Nope"]);
+    assert!(
+        missing.contains("there is no sheet 'Nope' (the sheets are: Pledges)"),
+        "{missing}"
+    );
+}
+
+/// Writes the data rows of a test sheet.
+type Fill = Box<dyn FnOnce(&mut rust_xlsxwriter::Worksheet)>;
+
+#[test]
+fn every_malformed_sheet_is_refused_with_its_place_and_imports_nothing() {
+    let installation = Installation::new();
+    let before = installation.snapshot_blocking();
+    let cases: Vec<(&str, Fill, &str)> = vec![
+        (
+            "fraction-of-a-cent.xlsx",
+            Box::new(|sheet| {
+                sheet.write_string(1, 0, "NLD-X-2").unwrap();
+                sheet.write_string(1, 1, "NL").unwrap();
+                sheet.write_number(1, 2, 10.005).unwrap();
+                sheet.write_string(1, 3, "EUR").unwrap();
+                sheet.write_string(1, 4, "2025-08-04").unwrap();
+            }),
+            "row 2, column amount",
+        ),
+        (
+            "text-in-amount.xlsx",
+            Box::new(|sheet| {
+                sheet.write_string(1, 0, "NLD-X-3").unwrap();
+                sheet.write_string(1, 1, "NL").unwrap();
+                sheet.write_string(1, 2, "five hundred").unwrap();
+                sheet.write_string(1, 3, "EUR").unwrap();
+                sheet.write_string(1, 4, "2025-08-04").unwrap();
+            }),
+            "row 2, column amount",
+        ),
+        (
+            "date-as-text.xlsx",
+            Box::new(|sheet| {
+                sheet.write_string(1, 0, "NLD-X-4").unwrap();
+                sheet.write_string(1, 1, "NL").unwrap();
+                sheet.write_number(1, 2, 5.0).unwrap();
+                sheet.write_string(1, 3, "EUR").unwrap();
+                sheet.write_string(1, 4, "04/08/2025").unwrap();
+            }),
+            "row 2, column announced_on",
+        ),
+        (
+            "formula.xlsx",
+            Box::new(|sheet| {
+                sheet.write_string(1, 0, "NLD-X-5").unwrap();
+                sheet.write_string(1, 1, "NL").unwrap();
+                sheet.write_formula(1, 2, Formula::new("=2+3")).unwrap();
+                sheet.write_string(1, 3, "EUR").unwrap();
+                sheet.write_string(1, 4, "2025-08-04").unwrap();
+            }),
+            "formula",
+        ),
+        (
+            "merged-header.xlsx",
+            Box::new(|sheet| {
+                sheet
+                    .merge_range(0, 11, 0, 12, "public and note", &Format::new())
+                    .unwrap();
+            }),
+            "are merged",
+        ),
+    ];
+    for (name, fill, expected) in cases {
+        let file = workbook(&installation, name, fill);
+        let refused = installation.fails(&["import", "pledges", path(&file)]);
+        assert!(refused.contains(expected), "{name}: {refused}");
+        assert!(
+            refused.contains(name),
+            "{name}: the file is named: {refused}"
+        );
+    }
+    let mut empty = Workbook::new();
+    empty.add_worksheet();
+    let file = installation.folder.path().join("empty.xlsx");
+    empty.save(&file).unwrap();
+    let refused = installation.fails(&["import", "pledges", path(&file)]);
+    assert!(refused.contains("is empty"), "{refused}");
+    let mut headless = Workbook::new();
+    let sheet = headless.add_worksheet();
+    sheet.write_string(0, 0, "reference").unwrap();
+    sheet.write_string(1, 0, "NLD-X-6").unwrap();
+    let file = installation.folder.path().join("no-header.xlsx");
+    headless.save(&file).unwrap();
+    let refused = installation.fails(&["import", "pledges", path(&file)]);
+    assert!(
+        refused.contains("contributors"),
+        "a missing column is named: {refused}"
+    );
+    assert_eq!(
+        installation.snapshot_blocking(),
+        before,
+        "nothing was imported"
+    );
+}
