@@ -30,11 +30,17 @@ pub struct ImportQuery {
     pub period: Option<String>,
     /// The file's name, used in every problem reported (default: the kind).
     pub name: Option<String>,
+    /// For a workbook: the sheet to read (default: the first).
+    pub sheet: Option<String>,
 }
 
-/// Imports a CSV file (`Content-Type: text/csv`, UTF-8) of `pledges`, `payments`, `fx` rates or
-/// `requirements`, with the columns of `purl import`: every row is written, or none, and every
-/// problem is reported with its row and column.
+/// The media type of an Excel workbook.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Imports a CSV file (`Content-Type: text/csv`, UTF-8) or an Excel workbook (`Content-Type:
+/// application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`; `?sheet=` or the first) of
+/// `pledges`, `payments`, `fx` rates or `requirements`, with the columns of `purl import`: every
+/// row is written, or none, and every problem is reported with its row and column.
 #[utoipa::path(post, path = "/imports/{kind}", tag = "imports",
     params(("kind" = String, Path, description = "pledges, payments, fx or requirements"), ImportQuery),
     request_body(content = String, content_type = "text/csv"),
@@ -46,18 +52,19 @@ async fn import(
     headers: HeaderMap,
     Path(kind): Path<String>,
     Query(query): Query<ImportQuery>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
     let actor = caller.actor()?;
-    let csv = headers
+    let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/csv"));
-    if !csv {
+        .unwrap_or("");
+    let workbook = media.starts_with(XLSX);
+    if !workbook && !media.starts_with("text/csv") {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
-            "send the file as `Content-Type: text/csv` (UTF-8)",
+            format!("send the file as `Content-Type: text/csv` (UTF-8) or `{XLSX}`"),
         ));
     }
     let (kind, action) = match kind.as_str() {
@@ -90,13 +97,34 @@ async fn import(
     if !allows(actor, &action) {
         return Err(Problem::forbidden());
     }
+    let extension = if workbook { "xlsx" } else { "csv" };
     let name = query
         .name
-        .unwrap_or_else(|| format!("{}.csv", kind_name(kind)));
+        .unwrap_or_else(|| format!("{}.{extension}", kind_name(kind)));
+    let text = if workbook {
+        purl_app::import::xlsx::sheet_to_csv(&body, query.sheet.as_deref()).map_err(
+            |mut problems| {
+                for problem in &mut problems {
+                    problem.file = Some(name.clone());
+                }
+                caller.problem(purl_app::AppError::Rejected(problems))
+            },
+        )?
+    } else {
+        String::from_utf8(body.to_vec()).map_err(|error| {
+            Problem::invalid(
+                "body",
+                format!(
+                    "the file is not UTF-8 (first bad byte at offset {})",
+                    error.utf8_error().valid_up_to()
+                ),
+            )
+        })?
+    };
     let key = idempotency_key(&headers)?.map(|key| format!("{}:{key}", actor.ledger_name()));
     let summary = ctx
         .app
-        .import(actor, kind, &name, &body, key)
+        .import(actor, kind, &name, &text, key)
         .await
         .map_err(|e| caller.problem(e))?;
     ctx.checkpoint_if_due().await;

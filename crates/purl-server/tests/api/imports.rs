@@ -64,6 +64,40 @@ async fn a_contributor_imports_its_pledges_from_a_csv_file_all_or_nothing() {
     let other = import(OTHER, good.replace("NLD-", "X-")).await.expect(422);
     assert!(other.text.contains("not permitted"), "{}", other.text);
     import(SUPPLIER, good).await.expect(403);
+    // The same rows as an Excel workbook.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (row, line) in
+        (0u32..).zip(format!("{HEADER}NLD-E,NL,,EUR,2026-11-05,announced,,,true,,,false,").lines())
+    {
+        for (column, cell) in (0u16..).zip(line.split(',')) {
+            sheet.write_string(row, column, cell).unwrap();
+        }
+    }
+    sheet.write_number(1, 2, 750_000.25).unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let reply = server
+        .client
+        .post(format!(
+            "{}/api/v1/imports/pledges?name=nl.xlsx",
+            server.base
+        ))
+        .bearer_auth(server.token(FUNDER))
+        .header(
+            "content-type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 201);
+    let pledge = server
+        .get(Some(FUNDER), "/api/v1/pledges/NLD-E")
+        .await
+        .expect(200);
+    assert_eq!(pledge.json["amount"]["amount"], "750000.25");
+
     let wrong_type = server
         .post(Some(FUNDER), "/api/v1/imports/pledges", json!({"rows": []}))
         .await
