@@ -238,6 +238,38 @@ impl<S: Store> App<S> {
 }
 
 impl<S: Store> App<S> {
+    /// Decides `commands` as one write would, against the current state, and writes nothing: the
+    /// number of events they would make, or every refused command.
+    pub async fn dry_run(&self, actor: &Actor, commands: &[Command]) -> Result<u64, BatchError> {
+        let mut state = State::clone(&*self.state().await?);
+        let context = Context {
+            actor,
+            today: self.clock.today(),
+        };
+        let at_us = self.clock.now_us();
+        let mut refused = Vec::new();
+        let mut events = 0;
+        for (position, command) in commands.iter().enumerate() {
+            match decide(&state, &context, command, None) {
+                Ok(payloads) => {
+                    for payload in payloads {
+                        let event = Event::new(state.head + 1, at_us, actor.ledger_name(), payload);
+                        state
+                            .apply(&event)
+                            .expect("events just decided on this state apply to it");
+                        events += 1;
+                    }
+                }
+                Err(error) => refused.push((position, error)),
+            }
+        }
+        if refused.is_empty() {
+            Ok(events)
+        } else {
+            Err(BatchError::Refused(refused))
+        }
+    }
+
     /// The frontier at `head`: remembered from this process's last commit, else read.
     async fn cached_frontier(&self, head: u64) -> Result<HashMap<merkle::NodeId, Hash>, AppError> {
         let remembered = self

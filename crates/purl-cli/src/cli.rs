@@ -749,6 +749,9 @@ pub struct Source {
     /// The sheet of an .xlsx file to read (default: the first).
     #[arg(long)]
     pub sheet: Option<String>,
+    /// Check the whole file and report every problem, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -237,18 +237,29 @@ async fn run_import<S: Store>(
     let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("importing {name}"));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let result = app
-        .import(
+        .import_or_check(
             &Actor::Operator,
             kind,
             &name,
             &text,
             cli.idempotency_key.clone(),
+            source.dry_run,
         )
         .await;
     spinner.finish_and_clear();
     let summary = result.map_err(explain)?;
     if cli.format == crate::cli::Format::Json {
         return output::json(&summary);
+    }
+    if summary.dry_run {
+        say!(
+            "ok (dry run): {}: {} row(s) checked, {} change(s) and {} event(s) would be written; nothing was written",
+            summary.file,
+            summary.rows,
+            summary.commands,
+            summary.written.events
+        );
+        return Ok(());
     }
     say!(
         "{}: {} row(s) read, {} change(s)",

@@ -127,6 +127,9 @@ pub struct ImportSummary {
     pub commands: usize,
     pub written: Written,
     pub notes: Vec<String>,
+    /// Checked only: nothing was written (`written` counts the events it would make).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
 }
 
 fn parse(
@@ -153,6 +156,21 @@ impl<S: Store> App<S> {
         file: &str,
         text: &str,
         idempotency_key: Option<String>,
+    ) -> Result<ImportSummary, AppError> {
+        self.import_or_check(actor, kind, file, text, idempotency_key, false)
+            .await
+    }
+
+    /// Imports one CSV file all-or-nothing, or with `dry_run` only checks it: every problem of the
+    /// file is reported at once either way, and a dry run writes nothing.
+    pub async fn import_or_check(
+        &self,
+        actor: &Actor,
+        kind: ImportKind,
+        file: &str,
+        text: &str,
+        idempotency_key: Option<String>,
+        dry_run: bool,
     ) -> Result<ImportSummary, AppError> {
         let name_problems = |mut problems: Vec<ImportProblem>| {
             for problem in &mut problems {
@@ -186,26 +204,33 @@ impl<S: Store> App<S> {
             request,
             expected_version: None,
         };
-        let written =
-            self.execute_all(actor, commands, options)
-                .await
-                .map_err(|error| match error {
-                    BatchError::Refused(refusals) => name_problems(
-                        refusals
-                            .into_iter()
-                            .map(|(index, error)| {
-                                let (row, column_for) = places[index];
-                                ImportProblem {
-                                    file: None,
-                                    row,
-                                    column: column_for(&error).map(str::to_owned),
-                                    message: error.to_string(),
-                                }
-                            })
-                            .collect(),
-                    ),
-                    BatchError::App(error) => error,
-                })?;
+        let outcome = if dry_run {
+            self.dry_run(actor, &commands).await.map(|events| Written {
+                first_seq: None,
+                last_seq: None,
+                events,
+                replayed: false,
+            })
+        } else {
+            self.execute_all(actor, commands, options).await
+        };
+        let written = outcome.map_err(|error| match error {
+            BatchError::Refused(refusals) => name_problems(
+                refusals
+                    .into_iter()
+                    .map(|(index, error)| {
+                        let (row, column_for) = places[index];
+                        ImportProblem {
+                            file: None,
+                            row,
+                            column: column_for(&error).map(str::to_owned),
+                            message: error.to_string(),
+                        }
+                    })
+                    .collect(),
+            ),
+            BatchError::App(error) => error,
+        })?;
         Ok(ImportSummary {
             file: file.to_owned(),
             kind: kind.name(),
@@ -213,6 +238,7 @@ impl<S: Store> App<S> {
             commands: count,
             written,
             notes: parsed.notes,
+            dry_run,
         })
     }
 }

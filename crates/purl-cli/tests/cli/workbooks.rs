@@ -176,3 +176,39 @@ fn every_malformed_sheet_is_refused_with_its_place_and_imports_nothing() {
         "nothing was imported"
     );
 }
+
+#[test]
+fn a_dry_run_reports_every_problem_of_the_file_and_writes_nothing() {
+    let installation = Installation::new();
+    let before = installation.snapshot_blocking();
+    let header = HEADER.join(",");
+    let bad = installation.write_file(
+        "bad.csv",
+        &format!(
+            "{header}\nNLD-D-1,NL,12x,EUR,2025-08-04,committed,,,true,,,true,\nNLD-D-2,XX,5,EUR,2025-08-04,committed,,,true,,,true,\nNLD-D-3,NL,5,EUR,2025-13-04,committed,,,true,,,true,\n"
+        ),
+    );
+    let refused = installation.fails(&["import", "pledges", path(&bad), "--dry-run"]);
+    assert!(refused.contains("3 problem(s)"), "{refused}");
+    for place in [
+        "row 2, column amount",
+        "row 3, column contributors",
+        "row 4, column announced_on",
+    ] {
+        assert!(refused.contains(place), "{place}: {refused}");
+    }
+    let good = installation.write_file(
+        "good.csv",
+        &format!("{header}\nNLD-D-1,NL,12,EUR,2025-08-04,committed,,,true,,,true,\n"),
+    );
+    let checked = installation.ok(&["import", "pledges", path(&good), "--dry-run"]);
+    assert!(checked.starts_with("ok (dry run)"), "{checked}");
+    assert!(checked.contains("nothing was written"), "{checked}");
+    assert_eq!(
+        installation.snapshot_blocking(),
+        before,
+        "a dry run writes nothing"
+    );
+    installation.ok(&["import", "pledges", path(&good)]);
+    assert_ne!(installation.snapshot_blocking(), before);
+}

@@ -32,6 +32,9 @@ pub struct ImportQuery {
     pub name: Option<String>,
     /// For a workbook: the sheet to read (default: the first).
     pub sheet: Option<String>,
+    /// Check the whole file and report every problem, writing nothing.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// The media type of an Excel workbook.
@@ -124,11 +127,11 @@ async fn import(
     let key = idempotency_key(&headers)?.map(|key| format!("{}:{key}", actor.ledger_name()));
     let summary = ctx
         .app
-        .import(actor, kind, &name, &text, key)
+        .import_or_check(actor, kind, &name, &text, key, query.dry_run)
         .await
         .map_err(|e| caller.problem(e))?;
     ctx.checkpoint_if_due().await;
-    let status = if summary.written.replayed {
+    let status = if summary.written.replayed || summary.dry_run {
         StatusCode::OK
     } else {
         StatusCode::CREATED
