@@ -57,6 +57,15 @@ pub enum Command {
         #[arg(long)]
         origin: Option<String>,
     },
+    /// Write an empty Excel template for an import: headers, formats, lists of allowed values, and a
+    /// sheet explaining each column.
+    #[command(after_help = "Example:\n  purl template pledges --output pledges.xlsx")]
+    Template {
+        #[arg(value_enum)]
+        kind: TemplateKind,
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Serve the JSON API (and its OpenAPI document at /api/v1/openapi.json).
     #[command(
         after_help = "Example:\n  purl serve\n  purl serve --bind 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n  purl serve --bind 127.0.0.1:8080 --secure-cookies   # behind a TLS-terminating reverse proxy"
@@ -318,6 +327,14 @@ pub enum ParticipantCommand {
         #[arg(long, conflicts_with = "ally_since")]
         partner: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateKind {
+    Pledges,
+    Payments,
+    Fx,
+    Requirements,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -32,6 +32,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo::load(&cli).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Template { kind, output } => {
+            write_template(*kind, output)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Serve(args) => {
             serve::serve(&cli, args).await?;
             return Ok(ExitCode::SUCCESS);
@@ -61,6 +65,7 @@ async fn dispatch<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<ExitCode>
     match &cli.command {
         Command::Init { .. }
         | Command::Serve(_)
+        | Command::Template { .. }
         | Command::Demo
         | Command::Audit(_)
         | Command::Migrate
@@ -171,6 +176,35 @@ pub async fn write<S: Store>(app: &App<S>, cli: &Cli, command: Core) -> anyhow::
         .await
         .map_err(explain)?;
     output::written(cli.format, &written)
+}
+
+/// `purl template KIND --output FILE.xlsx`.
+fn write_template(kind: crate::cli::TemplateKind, output: &std::path::Path) -> anyhow::Result<()> {
+    use crate::cli::TemplateKind as T;
+    let kind = match kind {
+        T::Pledges => ImportKind::Pledges,
+        T::Payments => ImportKind::Payments,
+        T::Fx => ImportKind::Fx,
+        // The period is given when importing; the template is the same for every list.
+        T::Requirements => ImportKind::Requirements {
+            period: parse::period("2000-01")?,
+        },
+    };
+    let bytes = purl_app::import::template::workbook(kind)
+        .map_err(|error| anyhow::anyhow!("the template could not be made: {error}"))?;
+    let mut file = std::fs::File::create_new(output).with_context(|| {
+        format!(
+            "while creating {} (an existing file is never overwritten)",
+            output.display()
+        )
+    })?;
+    std::io::Write::write_all(&mut file, &bytes)
+        .with_context(|| format!("while writing {}", output.display()))?;
+    say!(
+        "ok: template written to {}; fill in the Data sheet from row 2",
+        output.display()
+    );
+    Ok(())
 }
 
 /// Issues and prints a one-time password (shown once, stored hashed).

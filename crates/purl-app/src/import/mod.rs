@@ -7,6 +7,7 @@ mod payments;
 mod pledges;
 mod requirements;
 mod table;
+pub mod template;
 pub mod xlsx;
 
 pub use pledges::resolve_participant;

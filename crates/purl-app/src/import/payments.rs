@@ -13,7 +13,7 @@ use purl_core::state::State;
 use super::table::{self, cell};
 use super::{ImportProblem, Parsed, RowCommand};
 
-const COLUMNS: [&str; 5] = [
+pub(crate) const COLUMNS: [&str; 5] = [
     "pledge_reference",
     "amount",
     "currency",

@@ -12,7 +12,7 @@ use purl_core::state::State;
 use super::table::{self, boolean, cell, Row};
 use super::{ImportProblem, Parsed, RowCommand};
 
-const COLUMNS: [&str; 13] = [
+pub(crate) const COLUMNS: [&str; 13] = [
     "reference",
     "contributors",
     "amount",

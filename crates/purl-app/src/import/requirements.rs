@@ -14,7 +14,7 @@ use purl_core::state::State;
 use super::table::{self, boolean, cell, Row};
 use super::{ImportProblem, Parsed, RowCommand};
 
-const COLUMNS: [&str; 9] = [
+pub(crate) const COLUMNS: [&str; 9] = [
     "rank",
     "item_code",
     "item_name",

@@ -212,3 +212,76 @@ fn a_dry_run_reports_every_problem_of_the_file_and_writes_nothing() {
     installation.ok(&["import", "pledges", path(&good)]);
     assert_ne!(installation.snapshot_blocking(), before);
 }
+
+#[test]
+fn a_template_explains_its_columns_and_filled_in_it_imports_cleanly() {
+    use calamine::{Data, Reader, Xlsx};
+    let installation = Installation::new();
+    for kind in ["pledges", "payments", "fx", "requirements"] {
+        let file = installation
+            .folder
+            .path()
+            .join(format!("{kind}-template.xlsx"));
+        installation.ok(&["template", kind, "--output", path(&file)]);
+        let mut book: Xlsx<_> = calamine::open_workbook(&file).unwrap();
+        assert_eq!(book.sheet_names()[..2], ["Data", "Columns"], "{kind}");
+        let data = book.worksheet_range("Data").unwrap();
+        let header: Vec<String> = data
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let explained = book.worksheet_range("Columns").unwrap();
+        for name in &header {
+            assert!(
+                explained
+                    .rows()
+                    .any(|row| row[0] == Data::String(name.clone())),
+                "{kind}: column {name} is explained"
+            );
+        }
+        if kind == "pledges" {
+            assert_eq!(header, HEADER, "the template's header is the import's");
+        }
+    }
+    let again = installation.fails(&[
+        "template",
+        "fx",
+        "--output",
+        path(&installation.folder.path().join("fx-template.xlsx")),
+    ]);
+    assert!(again.contains("never overwritten"), "{again}");
+
+    // Filled in (here: a copy with the template's header and one row), it imports cleanly.
+    let file = workbook(&installation, "filled.xlsx", |sheet| {
+        for (column, cell) in (0u16..).zip([
+            "NLD-T-1",
+            "NL",
+            "",
+            "EUR",
+            "",
+            "committed",
+            "",
+            "air-defence;medical",
+            "false",
+            "",
+            "defensive use only",
+            "true",
+            "from the template",
+        ]) {
+            sheet.write_string(1, column, cell).unwrap();
+        }
+        sheet.write_number(1, 2, 1_250_000.5).unwrap();
+        date(sheet, 1, 4, 2025, 11, 20);
+    });
+    installation.ok(&["import", "pledges", path(&file), "--dry-run"]);
+    installation.ok(&["import", "pledges", path(&file)]);
+    let pledge = installation.json(&["pledge", "show", "NLD-T-1"]);
+    assert_eq!(
+        pledge["pledge"]["amount"]["amount"], "1250000.50",
+        "{pledge}"
+    );
+    assert_eq!(pledge["pledge"]["earmark"]["lethal_allowed"], false);
+}
