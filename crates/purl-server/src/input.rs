@@ -79,17 +79,23 @@ fn body_problem(rejection: &JsonRejection) -> Problem {
 }
 
 /// `?offset=&limit=` on every list.
-#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Rows to skip (default 0).
     pub offset: Option<usize>,
     /// Rows to return, 1 to 1000 (default 100).
     pub limit: Option<usize>,
+    /// `json` (default), or `csv` / `xlsx` to download the same rows as a file.
+    pub format: Option<String>,
 }
 
 impl PageQuery {
-    pub fn page(self) -> Result<Page, Problem> {
+    pub fn format(&self) -> Result<crate::export::ListFormat, Problem> {
+        crate::export::ListFormat::parse(self.format.as_deref())
+    }
+
+    pub fn page(&self) -> Result<Page, Problem> {
         let limit = self.limit.unwrap_or(PAGE_LIMIT_DEFAULT);
         if limit == 0 || limit > PAGE_LIMIT_MAX {
             return Err(Problem::invalid(

@@ -3,6 +3,7 @@
 //! generated from the handlers themselves.
 
 pub mod any_store;
+mod export;
 mod hardening;
 mod identity;
 mod input;

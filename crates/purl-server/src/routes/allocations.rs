@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use purl_app::allocation_live::{PreviewOptions, PACKAGE_TARGET_USD_MINOR};
-use purl_app::read::Listed;
 use purl_core::ids::Period;
 use purl_core::money::{Currency, Money};
 use serde::Deserialize;
@@ -96,10 +95,11 @@ async fn list_allocations(
     State(ctx): State<Ctx>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Listed>, Problem> {
+) -> Result<Response, Problem> {
     caller.signed_in()?;
     let listed = ctx.app.allocations(&caller.reader(), page.page()?).await;
-    listed.map(Json).map_err(|e| caller.problem(e))
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(page.format()?, "allocations", listed)
 }
 
 #[utoipa::path(get, path = "/allocations/{number}", tag = "allocation", params(("number" = u32, Path)),

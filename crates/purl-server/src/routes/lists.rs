@@ -3,8 +3,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Json;
-use purl_app::read::Listed;
 use purl_core::command::{Command, NewLine};
 use purl_core::ids::{ItemCode, Period};
 use purl_core::participant::Party;
@@ -47,10 +45,11 @@ async fn list_lists(
     State(ctx): State<Ctx>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Listed>, Problem> {
+) -> Result<Response, Problem> {
     caller.signed_in()?;
     let listed = ctx.app.lists(&caller.reader(), page.page()?).await;
-    listed.map(Json).map_err(|e| caller.problem(e))
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(page.format()?, "lists", listed)
 }
 
 #[utoipa::path(get, path = "/lists/{period}", tag = "lists", params(("period" = String, Path, description = "e.g. 2025-12")),

@@ -5,8 +5,6 @@ use std::collections::BTreeSet;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Json;
-use purl_app::read::Listed;
 use purl_core::command::{Command, NewPledge};
 use purl_core::ids::{Category, ParticipantCode, Reference};
 use purl_core::money::Money;
@@ -47,9 +45,10 @@ async fn list_pledges(
     State(ctx): State<Ctx>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Listed>, Problem> {
+) -> Result<Response, Problem> {
     let listed = ctx.app.pledges(&caller.reader(), page.page()?).await;
-    listed.map(Json).map_err(|e| caller.problem(e))
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(page.format()?, "pledges", listed)
 }
 
 #[utoipa::path(get, path = "/pledges/{reference}", tag = "money", params(("reference" = String, Path)), security((), ("token" = []), ("session" = [])),
@@ -273,6 +272,8 @@ pub struct PaymentQuery {
     pub pledge: Option<String>,
     pub offset: Option<usize>,
     pub limit: Option<usize>,
+    /// `json` (default), or `csv` / `xlsx` to download the same rows as a file.
+    pub format: Option<String>,
 }
 
 /// Payments: the coordinator all, a contributor those against its own pledges.
@@ -282,18 +283,24 @@ async fn list_payments(
     State(ctx): State<Ctx>,
     caller: Caller,
     Query(query): Query<PaymentQuery>,
-) -> Result<Json<Listed>, Problem> {
+) -> Result<Response, Problem> {
     caller.signed_in()?;
     let page = PageQuery {
         offset: query.offset,
         limit: query.limit,
+        format: None,
     }
     .page()?;
     let listed = ctx
         .app
         .payments(&caller.reader(), query.pledge.as_deref(), page)
         .await;
-    listed.map(Json).map_err(|e| caller.problem(e))
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(
+        crate::export::ListFormat::parse(query.format.as_deref())?,
+        "payments",
+        listed,
+    )
 }
 
 #[utoipa::path(get, path = "/payments/{id}", tag = "money", params(("id" = String, Path)),

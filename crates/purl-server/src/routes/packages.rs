@@ -3,8 +3,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Json;
-use purl_app::read::Listed;
 use purl_core::command::Command;
 use purl_core::ids::{Name, Period, Reference};
 use purl_core::package::PackageStatus;
@@ -40,10 +38,11 @@ async fn list_packages(
     State(ctx): State<Ctx>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Listed>, Problem> {
+) -> Result<Response, Problem> {
     caller.signed_in()?;
     let listed = ctx.app.packages(&caller.reader(), page.page()?).await;
-    listed.map(Json).map_err(|e| caller.problem(e))
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(page.format()?, "packages", listed)
 }
 
 #[utoipa::path(get, path = "/packages/{number}", tag = "packages", params(("number" = u32, Path)),
@@ -173,6 +172,8 @@ pub struct DeliveryQuery {
     pub package: Option<u32>,
     pub offset: Option<usize>,
     pub limit: Option<usize>,
+    /// `json` (default), or `csv` / `xlsx` to download the same rows as a file.
+    pub format: Option<String>,
 }
 
 /// Deliveries: requester, coordinator, supplier, and contributors for the packages they fund.
@@ -182,18 +183,24 @@ async fn list_deliveries(
     State(ctx): State<Ctx>,
     caller: Caller,
     Query(query): Query<DeliveryQuery>,
-) -> Result<Json<Listed>, Problem> {
+) -> Result<Response, Problem> {
     caller.signed_in()?;
     let page = PageQuery {
         offset: query.offset,
         limit: query.limit,
+        format: None,
     }
     .page()?;
     let listed = ctx
         .app
         .deliveries(&caller.reader(), query.package, page)
         .await;
-    listed.map(Json).map_err(|e| caller.problem(e))
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(
+        crate::export::ListFormat::parse(query.format.as_deref())?,
+        "deliveries",
+        listed,
+    )
 }
 
 #[utoipa::path(get, path = "/deliveries/{id}", tag = "packages", params(("id" = String, Path)),

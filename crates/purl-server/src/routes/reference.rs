@@ -4,7 +4,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use purl_app::read::Listed;
 use purl_core::command::Command;
 use purl_core::fx::FxRate;
 use purl_core::ids::{Category, ItemCode, Name, ParticipantCode, Username};
@@ -46,10 +45,11 @@ async fn list_participants(
     State(ctx): State<Ctx>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Listed>, Problem> {
+) -> Result<Response, Problem> {
     caller.signed_in()?;
     let listed = ctx.app.participants(&caller.reader(), page.page()?).await;
-    listed.map(Json).map_err(|e| caller.problem(e))
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(page.format()?, "participants", listed)
 }
 
 #[utoipa::path(get, path = "/participants/{code}", tag = "reference", params(("code" = String, Path)),
@@ -115,10 +115,11 @@ async fn list_users(
     State(ctx): State<Ctx>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Listed>, Problem> {
+) -> Result<Response, Problem> {
     caller.signed_in()?;
     let listed = ctx.app.users(&caller.reader(), page.page()?).await;
-    listed.map(Json).map_err(|e| caller.problem(e))
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(page.format()?, "users", listed)
 }
 
 #[utoipa::path(get, path = "/users/{username}", tag = "users", params(("username" = String, Path)),
@@ -300,10 +301,11 @@ async fn list_items(
     State(ctx): State<Ctx>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Listed>, Problem> {
+) -> Result<Response, Problem> {
     caller.signed_in()?;
     let listed = ctx.app.items(&caller.reader(), page.page()?).await;
-    listed.map(Json).map_err(|e| caller.problem(e))
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(page.format()?, "items", listed)
 }
 
 #[utoipa::path(get, path = "/catalogue/{code}", tag = "reference", params(("code" = String, Path)),
@@ -383,10 +385,11 @@ async fn list_rates(
     State(ctx): State<Ctx>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Listed>, Problem> {
+) -> Result<Response, Problem> {
     caller.signed_in()?;
     let listed = ctx.app.rates(&caller.reader(), page.page()?).await;
-    listed.map(Json).map_err(|e| caller.problem(e))
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(page.format()?, "rates", listed)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

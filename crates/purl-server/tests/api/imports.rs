@@ -105,3 +105,76 @@ async fn a_contributor_imports_its_pledges_from_a_csv_file_all_or_nothing() {
     assert_eq!(wrong_type.json["code"], "unsupported-media-type");
     server.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_download_as_csv_and_xlsx_with_exactly_the_rows_the_caller_may_see() {
+    use calamine::{Data, Reader, Xlsx};
+    let Some(server) = Server::start().await else {
+        return;
+    };
+    crate::round::play(&server).await;
+    let csv = server
+        .get(Some(COORDINATOR), "/api/v1/pledges?format=csv")
+        .await
+        .expect(200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(
+        csv.text.contains("NLD-2026-1") && csv.text.contains("10000000.00"),
+        "{}",
+        csv.text
+    );
+    let other = server
+        .get(Some(OTHER), "/api/v1/pledges?format=csv")
+        .await
+        .expect(200);
+    assert!(!other.text.contains("NLD-2026-1"), "{}", other.text);
+    assert!(other.text.contains("NORDIC-2026-1"));
+
+    let download = |user: &'static str| {
+        let server = &server;
+        async move {
+            let reply = server
+                .client
+                .get(format!("{}/api/v1/pledges?format=xlsx", server.base))
+                .bearer_auth(server.token(user))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status().as_u16(), 200);
+            let bytes = reply.bytes().await.unwrap();
+            let mut book = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+            book.worksheet_range("pledges").unwrap()
+        }
+    };
+    let sheet = download(FUNDER).await;
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let nld = sheet
+        .rows()
+        .find(|row| row[column("reference")] == Data::String("NLD-2026-1".into()))
+        .expect("the funder's own pledge");
+    assert_eq!(nld[column("amount")], Data::Float(10_000_000.0));
+    assert_eq!(nld[column("amount_currency")], Data::String("EUR".into()));
+    let seen: Vec<String> = download(OTHER)
+        .await
+        .rows()
+        .flat_map(|row| row.iter().map(ToString::to_string).collect::<Vec<_>>())
+        .collect();
+    assert!(seen.iter().any(|text| text == "NORDIC-2026-1"), "{seen:?}");
+    assert!(
+        seen.iter().all(|text| !text.contains("NLD-2026-1")),
+        "{seen:?}"
+    );
+    let refused = server
+        .get(Some(OTHER), "/api/v1/pledges?format=pdf")
+        .await
+        .expect(422);
+    assert_eq!(refused.json["field"], "format");
+    server.finish().await;
+}
