@@ -10,6 +10,7 @@ pub mod clock;
 pub mod error;
 pub mod import;
 pub mod ledger;
+pub mod open_data;
 pub mod read;
 pub mod transfer;
 pub mod verify;

@@ -57,6 +57,16 @@ pub enum Command {
         #[arg(long)]
         origin: Option<String>,
     },
+    /// Publish the open data: the public overview and the public pledges as JSON (with a JSON
+    /// Schema each) and CSV, and a changelog entry per publication.
+    #[command(after_help = "Example:\n  purl export-public --output public/ --as-of 2025-12-03")]
+    ExportPublic {
+        #[arg(long)]
+        output: PathBuf,
+        /// The day the figures are for (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Write an empty Excel template for an import: headers, formats, lists of allowed values, and a
     /// sheet explaining each column.
     #[command(after_help = "Example:\n  purl template pledges --output pledges.xlsx")]

@@ -20,6 +20,7 @@ mod cli;
 mod demo;
 mod install;
 mod ledger;
+mod open_data;
 mod output;
 mod parse;
 mod read;

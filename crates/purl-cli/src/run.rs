@@ -114,6 +114,9 @@ async fn dispatch<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<ExitCode>
             crate::allocate::form_packages(app, cli, *allocation, target_usd).await?;
             ledger::after_write(app, cli).await?;
         }
+        Command::ExportPublic { output, as_of } => {
+            crate::open_data::export(app, output, as_of.as_deref()).await?
+        }
         Command::User(UserCommand::ResetPassword { username }) => {
             one_time_password(app, username).await?;
         }

@@ -6,6 +6,7 @@ mod crash;
 mod imports;
 mod ledger;
 mod nodes;
+mod open_data;
 mod postgres;
 mod serve;
 mod support;
