@@ -11,7 +11,6 @@ use anyhow::Context as _;
 use purl_app::{App, SystemClock, WriteOptions};
 use purl_core::command::Command;
 use purl_core::ids::{Name, ParticipantCode, Username};
-use purl_core::participant::reference_participants;
 use purl_core::user::{Actor, Role};
 use purl_server::{AnyStore, Ctx, ServerConfig};
 
@@ -19,16 +18,7 @@ use purl_server::{AnyStore, Ctx, ServerConfig};
 /// port, and returns the base URL and that user's API token.
 async fn serve(store: AnyStore) -> anyhow::Result<(String, String)> {
     let app = App::new(store, Box::new(SystemClock));
-    let mut commands: Vec<Command> = reference_participants()
-        .into_iter()
-        .map(|p| Command::AddParticipant {
-            code: p.code,
-            alpha2: p.alpha2,
-            name: p.name,
-            membership: p.membership,
-            party: p.party,
-        })
-        .collect();
+    let mut commands: Vec<Command> = Command::add_reference_participants();
     commands.push(Command::AddUser {
         username: Username::parse("bench.nld")?,
         participant: ParticipantCode::parse("NLD")?,

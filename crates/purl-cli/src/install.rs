@@ -7,7 +7,6 @@ use purl_app::ledger::VERIFIER_KEY_SETTING;
 use purl_app::{App, Clock, SystemClock, WriteOptions};
 use purl_core::checkpoint::SignerKey;
 use purl_core::command::Command;
-use purl_core::participant::reference_participants;
 use purl_core::user::Actor;
 use purl_store::Store;
 use purl_store_postgres::PostgresStore;
@@ -208,16 +207,7 @@ async fn set_up<S: Store>(app: &App<S>, signer: &SignerKey) -> anyhow::Result<()
         .set_setting(VERIFIER_KEY_SETTING, &signer.verifier().encode())
         .await
         .context("while recording the verifier key")?;
-    let commands = reference_participants()
-        .into_iter()
-        .map(|p| Command::AddParticipant {
-            code: p.code,
-            alpha2: p.alpha2,
-            name: p.name,
-            membership: p.membership,
-            party: p.party,
-        })
-        .collect();
+    let commands = Command::add_reference_participants();
     let options = WriteOptions {
         request: "init".into(),
         ..WriteOptions::default()

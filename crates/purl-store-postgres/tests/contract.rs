@@ -112,7 +112,6 @@ async fn events_tree_nodes_and_checkpoints_refuse_update_delete_and_truncate() {
 #[tokio::test]
 async fn the_ledger_on_postgres_verifies_and_names_a_changed_event() {
     use purl_core::command::Command;
-    use purl_core::participant::reference_participants;
     use purl_core::user::Actor;
     let Some(url) = url() else { return };
     let made = Schemas::default();
@@ -121,16 +120,7 @@ async fn the_ledger_on_postgres_verifies_and_names_a_changed_event() {
         store.clone(),
         Box::new(purl_app::FixedClock(1_764_763_200_000_000)),
     );
-    let commands = reference_participants()
-        .into_iter()
-        .map(|p| Command::AddParticipant {
-            code: p.code,
-            alpha2: p.alpha2,
-            name: p.name,
-            membership: p.membership,
-            party: p.party,
-        })
-        .collect();
+    let commands = Command::add_reference_participants();
     app.execute_all(
         &Actor::Operator,
         commands,

@@ -1,14 +1,13 @@
 //! Two `purl serve` processes on one PostgreSQL database: concurrent writes through both, retries
 //! sent to the other node, and one ledger with no gap, no duplicate and the same proofs on both.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Child;
 
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
 use crate::postgres::Database;
-use crate::support::Installation;
+use crate::support::{one_time_password, Installation};
 
 const WRITES: usize = 2_000;
 const CLIENTS: usize = 32;
@@ -20,23 +19,7 @@ struct Node {
 
 impl Node {
     fn start(installation: &Installation, url: &str) -> Node {
-        let mut process = installation
-            .command()
-            .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        BufReader::new(process.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let address = first
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_else(|| panic!("no address in: {first}"))
-            .to_owned();
+        let (process, address) = installation.serve(&["--database-url", url]);
         Node {
             process,
             base: format!("http://{address}"),
@@ -142,12 +125,7 @@ async fn two_nodes_on_one_database_keep_one_ledger() {
         "--roles",
         "editor",
     ]);
-    let once = added
-        .lines()
-        .find_map(|line| line.strip_prefix("one-time password for nld.mod: "))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let once = one_time_password(&added, "nld.mod");
     // Only the first node holds the signing key; the second serves without signing.
     let other = Installation {
         folder: tempfile::tempdir().unwrap(),
@@ -155,8 +133,6 @@ async fn two_nodes_on_one_database_keep_one_ledger() {
     let nodes = [Node::start(&signing, &url), Node::start(&other, &url)];
     let client = reqwest::Client::new();
     let token = token(&client, &nodes[0], "nld.mod", &once).await;
-    let head_before = signing.json(&["--database-url", &url, "checkpoint", "list"]);
-    let _ = head_before;
 
     let answers: Vec<(usize, u16, Value)> = stream::iter(0..WRITES)
         .map(|index| {

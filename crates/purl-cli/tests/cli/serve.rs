@@ -1,11 +1,10 @@
 //! `purl user add` gives a one-time password; `purl serve` serves the API on that installation and
 //! stops cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
 
-use crate::support::Installation;
+use crate::support::{one_time_password, Installation};
 
 /// One HTTP/1.1 request over a fresh connection; returns the status line and the body.
 fn http(address: &str, method: &str, path: &str, body: &str) -> (String, String) {
@@ -41,31 +40,10 @@ fn a_new_user_signs_in_to_the_server_with_its_one_time_password() {
         "--roles",
         "editor",
     ]);
-    let password = added
-        .lines()
-        .find_map(|line| line.strip_prefix("one-time password for nld.mod: "))
-        .unwrap_or_else(|| panic!("no one-time password in:\n{added}"))
-        .trim()
-        .to_owned();
+    let password = one_time_password(&added, "nld.mod");
     assert!(password.len() >= 32, "{password}");
 
-    let mut server = installation
-        .command()
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let address = first
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in: {first}"))
-        .to_owned();
+    let (mut server, address) = installation.serve(&[]);
 
     let (status, body) = http(&address, "GET", "/api/v1/public/overview", "");
     assert!(status.contains(" 200 "), "{status} {body}");

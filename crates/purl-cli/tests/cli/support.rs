@@ -107,12 +107,48 @@ impl Installation {
 }
 
 impl Installation {
+    /// Starts `purl [ARGS] serve` on a free loopback port; returns the process and the address
+    /// it prints (`127.0.0.1:PORT`).
+    pub fn serve(&self, args: &[&str]) -> (std::process::Child, String) {
+        use std::io::BufRead as _;
+        let mut server = self
+            .command()
+            .args(args)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(server.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let address = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("no address in: {first}"))
+            .to_owned();
+        (server, address)
+    }
+
     /// `snapshot` from a synchronous test.
     pub fn snapshot_blocking(&self) -> (u64, Vec<(String, String, u64, String)>) {
         tokio::runtime::Runtime::new()
             .unwrap()
             .block_on(self.snapshot())
     }
+}
+
+/// The one-time password `purl user add` printed for `username`.
+pub fn one_time_password(output: &str, username: &str) -> String {
+    let prefix = format!("one-time password for {username}: ");
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("no one-time password in:\n{output}"))
+        .trim()
+        .to_owned()
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -184,6 +184,27 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Adds a participant as it is: the command that onboards `participant`.
+    pub fn add_participant(participant: crate::participant::Participant) -> Command {
+        Command::AddParticipant {
+            code: participant.code,
+            alpha2: participant.alpha2,
+            name: participant.name,
+            membership: participant.membership,
+            party: participant.party,
+        }
+    }
+
+    /// The commands that record the reference participants (the Allies, partners, UKR, NATO, USA).
+    pub fn add_reference_participants() -> Vec<Command> {
+        crate::participant::reference_participants()
+            .into_iter()
+            .map(Command::add_participant)
+            .collect()
+    }
+}
+
 /// What `decide` needs beyond the state: who asks, and the date the command is made on.
 #[derive(Debug, Clone)]
 pub struct Context<'a> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use purl_app::{App, Clock, WriteOptions};
 use purl_core::command::Command;
 use purl_core::ids::{Name, ParticipantCode, Username};
-use purl_core::participant::{reference_participants, Membership, Party};
+use purl_core::participant::{Membership, Party};
 use purl_core::user::{Actor, Role};
 use purl_server::{AnyStore, Ctx, ServerConfig};
 use purl_store::Store as _;
@@ -141,16 +141,7 @@ impl Server {
             }
         };
         let app = App::new(store, Box::new(clock));
-        let mut commands: Vec<Command> = reference_participants()
-            .into_iter()
-            .map(|p| Command::AddParticipant {
-                code: p.code,
-                alpha2: p.alpha2,
-                name: p.name,
-                membership: p.membership,
-                party: p.party,
-            })
-            .collect();
+        let mut commands: Vec<Command> = Command::add_reference_participants();
         commands.push(Command::AddParticipant {
             code: valid(ParticipantCode::parse("IBAN")),
             alpha2: None,
