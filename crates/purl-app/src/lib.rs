@@ -8,12 +8,15 @@ pub mod allocation_live;
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod ledger;
 pub mod open_data;
 pub mod read;
+pub mod report_book;
 pub mod transfer;
 pub mod verify;
+pub mod workbook;
 pub mod writer;
 
 use std::sync::{Arc, Mutex};

@@ -2,8 +2,6 @@
 //! answered, lists are filtered before they are paged, a record the reader may not see is answered
 //! exactly like a missing one, and reads of confidential data and denials go into the access log.
 
-use std::collections::BTreeMap;
-
 use purl_core::access::{self, Scope, Visibility};
 use purl_core::ids::{ItemCode, ParticipantCode, Period, Reference, Username};
 use purl_core::state::State;
@@ -492,51 +490,99 @@ impl<S: Store> App<S> {
 
     /// The overview report: aggregates for everyone, and among the pledges counted only those the
     /// reader may see (a public pledge without its payments).
+    pub async fn overview_report(
+        &self,
+        reader: &Reader<'_>,
+        as_of: chrono::NaiveDate,
+    ) -> Result<purl_core::report::Overview, AppError> {
+        let state = self.state().await?;
+        let scope = Scope::of(reader.actor);
+        let mut overview = purl_core::report::overview(&state, as_of)?;
+        let mut confidential = false;
+        overview.pledges.retain_mut(|figure| {
+            let Some(pledge) = state.pledges.get(&figure.reference) else {
+                return false;
+            };
+            match access::pledge(&scope, pledge) {
+                Visibility::Full => {
+                    confidential = true;
+                    true
+                }
+                Visibility::Summary => {
+                    figure.paid = None;
+                    figure.paid_usd = None;
+                    figure.status = pledge.status.as_str();
+                    true
+                }
+                Visibility::Hidden => false,
+            }
+        });
+        if confidential {
+            self.log_access(reader, "read overview".into(), Outcome::Allowed, 1)
+                .await?;
+        }
+        Ok(overview)
+    }
+
+    /// The overview report as JSON: a summarised pledge carries neither `paid` nor `paid_usd`.
     pub async fn overview(
         &self,
         reader: &Reader<'_>,
         as_of: chrono::NaiveDate,
     ) -> Result<Value, AppError> {
-        let state = self.state().await?;
+        let overview = self.overview_report(reader, as_of).await?;
         let scope = Scope::of(reader.actor);
-        let overview = purl_core::report::overview(&state, as_of)?;
-        let pledges: BTreeMap<&str, (&purl_core::pledge::Pledge, Visibility)> = state
-            .pledges
-            .values()
-            .map(|pledge| {
-                let visibility = access::pledge(&scope, pledge);
-                (pledge.reference.as_str(), (pledge, visibility))
-            })
-            .collect();
+        let state = self.state().await?;
         let mut value = json(&overview);
-        let mut confidential = false;
         if let Some(figures) = value.get_mut("pledges").and_then(Value::as_array_mut) {
-            figures.retain_mut(|figure| {
-                let reference = figure
+            for figure in figures {
+                let summarised = figure
                     .get("reference")
                     .and_then(Value::as_str)
-                    .unwrap_or("");
-                match pledges.get(reference).copied() {
-                    Some((_, Visibility::Full)) => {
-                        confidential = true;
-                        true
-                    }
-                    Some((pledge, Visibility::Summary)) => {
-                        if let Some(object) = figure.as_object_mut() {
-                            object.remove("paid");
-                            object.remove("paid_usd");
-                            object.insert("status".into(), pledge.status.as_str().into());
-                        }
-                        true
-                    }
-                    Some((_, Visibility::Hidden)) | None => false,
+                    .and_then(|r| Reference::parse(r).ok())
+                    .and_then(|r| state.pledges.get(&r))
+                    .is_some_and(|p| access::pledge(&scope, p) == Visibility::Summary);
+                if let (true, Some(object)) = (summarised, figure.as_object_mut()) {
+                    object.remove("paid");
+                    object.remove("paid_usd");
                 }
-            });
-        }
-        if confidential {
-            self.log_access(reader, "read overview".into(), Outcome::Allowed, 1)
-                .await?;
+            }
         }
         Ok(value)
+    }
+
+    /// The contributions report as the reader may see it: pledges it may not see only in one sum.
+    /// Reading other parties' payments is logged.
+    pub async fn contributions(
+        &self,
+        reader: &Reader<'_>,
+        as_of: chrono::NaiveDate,
+    ) -> Result<purl_core::report::contributions::Contributions, AppError> {
+        let state = self.state().await?;
+        let scope = Scope::of(reader.actor);
+        let report = purl_core::report::contributions::contributions(&state, as_of, &|pledge| {
+            access::pledge(&scope, pledge)
+        })?;
+        if report.rows.iter().any(|row| row.paid.is_some()) {
+            self.log_access(reader, "read contributions".into(), Outcome::Allowed, 1)
+                .await?;
+        }
+        Ok(report)
+    }
+
+    pub async fn gdp(&self, reader: &Reader<'_>, page: Page) -> Result<Listed, AppError> {
+        self.read_many(reader, "GDP figures", page, |state, scope| {
+            let visibility = access::reference_data(scope);
+            state
+                .gdp
+                .iter()
+                .filter_map(|figure| full_only(visibility, || json(figure)))
+                .map(|row| Row {
+                    confidential: false,
+                    ..row
+                })
+                .collect()
+        })
+        .await
     }
 }

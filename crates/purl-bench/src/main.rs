@@ -3,6 +3,7 @@
 //! `cargo run --release -p purl-bench -- ledger --events 1000000`
 
 mod api;
+mod xlsx;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -46,6 +47,12 @@ enum Command {
         #[arg(long, env = "PURL_TEST_POSTGRES_URL")]
         postgres: Option<String>,
     },
+    /// A requirement list of `--rows` lines as an Excel workbook: import and export timed, next to
+    /// pandas and python-calamine reading the same file.
+    Xlsx {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+    },
     /// Generates allocation inputs (`purl allocate --generate`) and times reading, allocating and
     /// writing them, best of `--runs`.
     Allocate {
@@ -78,6 +85,7 @@ fn main() -> anyhow::Result<()> {
             seed,
             runs,
         } => allocation(&lines, funds, seed, runs),
+        Command::Xlsx { rows } => runtime.block_on(xlsx::run(rows)),
     }
 }
 

@@ -57,16 +57,10 @@ pub enum Command {
         #[arg(long)]
         origin: Option<String>,
     },
-    /// Publish the open data: the public overview and the public pledges as JSON (with a JSON
-    /// Schema each) and CSV, and a changelog entry per publication.
-    #[command(after_help = "Example:\n  purl export-public --output public/ --as-of 2025-12-03")]
-    ExportPublic {
-        #[arg(long)]
-        output: PathBuf,
-        /// The day the figures are for (default: today).
-        #[arg(long)]
-        as_of: Option<String>,
-    },
+    /// Write what you may see as a spreadsheet (.xlsx or .csv, by the file's extension) in the
+    /// import's shape, or publish the open data.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Write an empty Excel template for an import: headers, formats, lists of allowed values, and a
     /// sheet explaining each column.
     #[command(after_help = "Example:\n  purl template pledges --output pledges.xlsx")]
@@ -344,7 +338,51 @@ pub enum TemplateKind {
     Pledges,
     Payments,
     Fx,
+    Gdp,
     Requirements,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Publish the open data: the public overview and the public pledges as JSON (with a JSON
+    /// Schema each) and CSV, and a changelog entry per publication.
+    #[command(after_help = "Example:\n  purl export public --output public/ --as-of 2025-12-03")]
+    Public {
+        #[arg(long)]
+        output: PathBuf,
+        /// The day the figures are for (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Every pledge, in the shape `purl import pledges` takes.
+    #[command(after_help = "Example:\n  purl export pledges --output pledges.xlsx")]
+    Pledges(ExportFile),
+    /// Every payment, in the shape `purl import payments` takes.
+    #[command(after_help = "Example:\n  purl export payments --output payments.csv")]
+    Payments(ExportFile),
+    /// Every exchange rate with its source, in the shape `purl import fx` takes.
+    #[command(after_help = "Example:\n  purl export fx --output rates.xlsx")]
+    Fx(ExportFile),
+    /// Every GDP figure with its source, in the shape `purl import gdp` takes.
+    #[command(after_help = "Example:\n  purl export gdp --output gdp.xlsx")]
+    Gdp(ExportFile),
+    /// The latest version of a requirement list, in the shape `purl import requirements` takes.
+    #[command(
+        after_help = "Example:\n  purl export requirements --period 2025-12 --output list.xlsx"
+    )]
+    Requirements {
+        #[command(flatten)]
+        file: ExportFile,
+        #[arg(long)]
+        period: String,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportFile {
+    /// The file to write: .xlsx for a workbook, .csv for a CSV file; never overwritten.
+    #[arg(long)]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -756,9 +794,14 @@ pub enum ImportCommand {
     /// Payments: pledge_reference,amount,currency,received_on,note
     #[command(after_help = "Example:\n  purl import payments payments.csv")]
     Payments(Source),
-    /// Exchange rates: the ECB reference-rate CSV as published, or date,currency,usd_per_unit
+    /// Exchange rates: the ECB reference-rate CSV as published, or date,currency,usd_per_unit[,source]
     #[command(after_help = "Example:\n  purl import fx eurofxref-hist.csv")]
     Fx(Source),
+    /// GDP per country per year (current US dollars), World Bank long shape: Country Code,Year,Value[,Source]
+    #[command(
+        after_help = "Example:\n  purl import gdp gdp-worldbank.csv\nAlso accepted: Country Name, Indicator Name and Indicator Code columns; an empty value or .. is skipped."
+    )]
+    Gdp(Source),
     /// A requirement list: rank,item_code,item_name,category,lethal,unit_price_usd,quantity,needed_by,justification
     #[command(after_help = "Example:\n  purl import requirements list.xlsx --period 2025-12")]
     Requirements {
@@ -784,10 +827,28 @@ pub struct Source {
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// Pledged, committed and paid totals in USD, Allies participating, packages by status.
-    #[command(after_help = "Example:\n  purl report overview --as-of 2025-12-03 --format json")]
+    #[command(
+        after_help = "Example:\n  purl report overview --as-of 2025-12-03 --format json\n  purl report overview --output overview.xlsx"
+    )]
     Overview {
         /// The day the figures are for (default: today).
         #[arg(long)]
         as_of: Option<String>,
+        /// Also write the report to this file (.xlsx, with the rates and sources behind it, or .csv).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Per contributor (joint pledges as joint): pledged, committed and paid in USD, share of the
+    /// total, share of GDP and a fair share by GDP.
+    #[command(
+        after_help = "Example:\n  purl report contributions --as-of 2025-12-03\n  purl report contributions --output contributions.xlsx\nGDP figures come from `purl import gdp`; the latest year up to the as-of date is used."
+    )]
+    Contributions {
+        /// The day the figures are for (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Also write the report to this file (.xlsx, with the GDP and sources behind it, or .csv).
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
 }

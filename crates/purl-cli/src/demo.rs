@@ -17,6 +17,7 @@ use crate::cli::Cli;
 use crate::install;
 
 const FX: &str = include_str!("../demo/fx.csv");
+const GDP: &str = include_str!("../demo/gdp.csv");
 const PLEDGES: &str = include_str!("../demo/pledges.csv");
 const PAYMENTS: &str = include_str!("../demo/payments.csv");
 const LIST_2025_11: &str = include_str!("../demo/requirements-2025-11.csv");
@@ -80,6 +81,7 @@ async fn load_into<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<()> {
     bar.inc(1);
     for (kind, name, text) in [
         (ImportKind::Fx, "demo/fx.csv", FX),
+        (ImportKind::Gdp, "demo/gdp.csv", GDP),
         (ImportKind::Pledges, "demo/pledges.csv", PLEDGES),
         (ImportKind::Payments, "demo/payments.csv", PAYMENTS),
         (

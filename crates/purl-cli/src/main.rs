@@ -18,6 +18,7 @@ macro_rules! say_raw {
 mod allocate;
 mod cli;
 mod demo;
+mod export;
 mod install;
 mod ledger;
 mod open_data;

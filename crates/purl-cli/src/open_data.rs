@@ -1,4 +1,4 @@
-//! `purl export-public`: the open data files in a folder, with a changelog entry per publication.
+//! `purl export public`: the open data files in a folder, with a changelog entry per publication.
 
 use std::path::Path;
 

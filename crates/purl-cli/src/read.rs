@@ -1,8 +1,11 @@
 //! Read commands: what the operator sees, as a table or as JSON.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context as _};
+use chrono::NaiveDate;
+use purl_app::access_log::Reader;
 use purl_app::App;
 use purl_core::list::{diff as list_diff, ListVersion};
 use purl_core::state::State;
@@ -12,6 +15,7 @@ use serde_json::json;
 use crate::cli::Format;
 use crate::output::{self, money};
 use crate::parse;
+use crate::run::explain;
 use purl_app::access_log::Outcome;
 
 fn yes_no(value: bool) -> String {
@@ -697,20 +701,107 @@ pub async fn deliveries<S: Store>(
     Ok(())
 }
 
+fn as_of_or_today<S: Store>(app: &App<S>, as_of: Option<&str>) -> anyhow::Result<NaiveDate> {
+    match as_of {
+        Some(date) => parse::date("--as-of", date),
+        None => Ok(app.today()),
+    }
+}
+
+/// Writes a report's workbook when `--output` asks for it.
+fn write_report(
+    book: Option<purl_app::workbook::Book>,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    if let (Some(book), Some(output)) = (book, output) {
+        crate::export::write_book(&book, output)?;
+        say!("ok: report written to {}", output.display());
+    }
+    Ok(())
+}
+
+pub async fn contributions<S: Store>(
+    app: &App<S>,
+    format: Format,
+    as_of: Option<&str>,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    let as_of = as_of_or_today(app, as_of)?;
+    let report = app
+        .contributions(&Reader::operator(), as_of)
+        .await
+        .map_err(explain)?;
+    let book = output.map(|_| purl_app::report_book::contributions_book(&report, "operator"));
+    if format == Format::Json {
+        output::json(&report)?;
+        return write_report(book, output);
+    }
+    say!(
+        "PURL contributions as of {as_of}: {} pledged (USD at each pledge's announcement-date rate); GDP of {}",
+        money(report.total_pledged),
+        report.gdp_year.map_or("no year (none recorded)".to_owned(), |y| y.to_string())
+    );
+    let dash = || "—".to_owned();
+    let rows = report
+        .rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.contributors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                money(row.pledged),
+                format!("{}%", row.share_of_total_percent),
+                row.percent_of_gdp
+                    .as_ref()
+                    .map_or_else(dash, |p| format!("{p}%")),
+                row.fair_share.map_or_else(dash, money),
+                row.versus_fair_share.map_or_else(dash, money),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "contributors",
+            "pledged",
+            "of total",
+            "of GDP",
+            "fair share by GDP",
+            "versus fair share",
+        ],
+        rows,
+    );
+    if !report.without_gdp.is_empty() {
+        say!(
+            "without a GDP figure (not in the fair-share base): {}",
+            report
+                .without_gdp
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    write_report(book, output)
+}
+
 pub async fn overview<S: Store>(
     app: &App<S>,
     format: Format,
     as_of: Option<&str>,
+    output: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let state = state(app, "overview").await?;
-    let as_of = match as_of {
-        Some(date) => parse::date("--as-of", date)?,
-        None => app.today(),
-    };
-    let overview =
-        purl_core::report::overview(&state, as_of).map_err(|error| anyhow!("{error}"))?;
+    let as_of = as_of_or_today(app, as_of)?;
+    let overview = app
+        .overview_report(&Reader::operator(), as_of)
+        .await
+        .map_err(explain)?;
+    let book = output.map(|_| purl_app::report_book::overview_book(&overview, "operator"));
     if format == Format::Json {
-        return output::json(&overview);
+        output::json(&overview)?;
+        return write_report(book, output);
     }
     let allies = &overview.allies;
     let usd = |m: purl_core::money::Money| money(m);
@@ -770,5 +861,5 @@ pub async fn overview<S: Store>(
         .map(|(s, n)| format!("{s}: {n}"))
         .collect();
     say!("packages by status: {}", status.join(", "));
-    Ok(())
+    write_report(book, output)
 }

@@ -15,8 +15,9 @@ use purl_core::user::Actor;
 use purl_store::Store;
 
 use crate::cli::{
-    CatalogueCommand, Cli, Command, DeliveryCommand, FxCommand, ImportCommand, ListCommand,
-    PackageCommand, ParticipantCommand, PaymentCommand, PledgeCommand, PledgeFields, UserCommand,
+    CatalogueCommand, Cli, Command, DeliveryCommand, ExportCommand, FxCommand, ImportCommand,
+    ListCommand, PackageCommand, ParticipantCommand, PaymentCommand, PledgeCommand, PledgeFields,
+    UserCommand,
 };
 use crate::{allocate, demo, install, ledger, output, parse, read, serve};
 
@@ -114,9 +115,10 @@ async fn dispatch<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<ExitCode>
             crate::allocate::form_packages(app, cli, *allocation, target_usd).await?;
             ledger::after_write(app, cli).await?;
         }
-        Command::ExportPublic { output, as_of } => {
+        Command::Export(ExportCommand::Public { output, as_of }) => {
             crate::open_data::export(app, output, as_of.as_deref()).await?
         }
+        Command::Export(export) => crate::export::run(app, export).await?,
         Command::User(UserCommand::ResetPassword { username }) => {
             one_time_password(app, username).await?;
         }
@@ -150,8 +152,11 @@ async fn dispatch<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<ExitCode>
         Command::Delivery(DeliveryCommand::List { package }) => {
             read::deliveries(app, cli.format, *package).await?
         }
-        Command::Report(crate::cli::ReportCommand::Overview { as_of }) => {
-            read::overview(app, cli.format, as_of.as_deref()).await?
+        Command::Report(crate::cli::ReportCommand::Overview { as_of, output }) => {
+            read::overview(app, cli.format, as_of.as_deref(), output.as_deref()).await?
+        }
+        Command::Report(crate::cli::ReportCommand::Contributions { as_of, output }) => {
+            read::contributions(app, cli.format, as_of.as_deref(), output.as_deref()).await?
         }
         Command::Import(import) => {
             run_import(app, cli, import).await?;
@@ -188,6 +193,7 @@ fn write_template(kind: crate::cli::TemplateKind, output: &std::path::Path) -> a
         T::Pledges => ImportKind::Pledges,
         T::Payments => ImportKind::Payments,
         T::Fx => ImportKind::Fx,
+        T::Gdp => ImportKind::Gdp,
         // The period is given when importing; the template is the same for every list.
         T::Requirements => ImportKind::Requirements {
             period: parse::period("2000-01")?,
@@ -195,14 +201,7 @@ fn write_template(kind: crate::cli::TemplateKind, output: &std::path::Path) -> a
     };
     let bytes = purl_app::import::template::workbook(kind)
         .map_err(|error| anyhow::anyhow!("the template could not be made: {error}"))?;
-    let mut file = std::fs::File::create_new(output).with_context(|| {
-        format!(
-            "while creating {} (an existing file is never overwritten)",
-            output.display()
-        )
-    })?;
-    std::io::Write::write_all(&mut file, &bytes)
-        .with_context(|| format!("while writing {}", output.display()))?;
+    crate::export::write_new_file(output, &bytes)?;
     say!(
         "ok: template written to {}; fill in the Data sheet from row 2",
         output.display()
@@ -238,6 +237,7 @@ async fn run_import<S: Store>(
         ImportCommand::Pledges(source) => (ImportKind::Pledges, source),
         ImportCommand::Payments(source) => (ImportKind::Payments, source),
         ImportCommand::Fx(source) => (ImportKind::Fx, source),
+        ImportCommand::Gdp(source) => (ImportKind::Gdp, source),
         ImportCommand::Requirements { source, period } => (
             ImportKind::Requirements {
                 period: parse::period(period)?,

@@ -227,7 +227,7 @@ pub fn may_see(
     let seen = |visibility: Visibility| visibility != Visibility::Hidden;
     let id = key.id.as_str();
     match key.kind {
-        K::Participant | K::Item | K::FxRate => {
+        K::Participant | K::Item | K::FxRate | K::Gdp => {
             let exists = match key.kind {
                 K::Participant => crate::ids::ParticipantCode::parse(id)
                     .is_ok_and(|code| state.participants.contains_key(&code)),

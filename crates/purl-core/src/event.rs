@@ -141,6 +141,9 @@ pub enum EventPayload {
     RatesRecorded {
         rates: Vec<FxRate>,
     },
+    GdpRecorded {
+        figures: Vec<crate::gdp::GdpFigure>,
+    },
     PackageCreated {
         number: u32,
         name: Name,
@@ -202,6 +205,7 @@ impl EventPayload {
             E::PledgeAmountSet { .. } => "pledge_amount_set",
             E::PaymentRecorded { .. } => "payment_recorded",
             E::RatesRecorded { .. } => "rates_recorded",
+            E::GdpRecorded { .. } => "gdp_recorded",
             E::PackageCreated { .. } => "package_created",
             E::PackageLineAdded { .. } => "package_line_added",
             E::ContributionAllocated { .. } => "contribution_allocated",

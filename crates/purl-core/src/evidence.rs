@@ -162,6 +162,7 @@ pub fn concerns(state: &State, participant: &ParticipantCode, event: &EventPaylo
         | E::ListVersionApproved { .. }
         | E::ListVersionSuperseded { .. }
         | E::RatesRecorded { .. }
+        | E::GdpRecorded { .. }
         // An allocation names every contributor's money: it is no one participant's own record.
         | E::AllocationCommitted { .. } => false,
     }

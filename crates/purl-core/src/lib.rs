@@ -10,6 +10,7 @@ pub mod error;
 pub mod event;
 pub mod evidence;
 pub mod fx;
+pub mod gdp;
 pub mod ids;
 pub mod limits;
 pub mod list;

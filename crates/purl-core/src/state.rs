@@ -27,6 +27,7 @@ pub struct State {
     pub packages: BTreeMap<u32, Package>,
     pub deliveries: BTreeMap<String, Delivery>,
     pub fx: FxTable,
+    pub gdp: crate::gdp::GdpTable,
     pub allocations: BTreeMap<u32, crate::allocation::CommittedAllocation>,
     /// Sequence number of the last event applied (0 for an empty ledger).
     pub head: u64,
@@ -44,11 +45,12 @@ pub enum RecordKind {
     Package,
     Delivery,
     FxRate,
+    Gdp,
     Allocation,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 10] = [
+    pub const ALL: [RecordKind; 11] = [
         RecordKind::Participant,
         RecordKind::User,
         RecordKind::Item,
@@ -58,6 +60,7 @@ impl RecordKind {
         RecordKind::Package,
         RecordKind::Delivery,
         RecordKind::FxRate,
+        RecordKind::Gdp,
         RecordKind::Allocation,
     ];
 
@@ -72,6 +75,7 @@ impl RecordKind {
             RecordKind::Package => "package",
             RecordKind::Delivery => "delivery",
             RecordKind::FxRate => "fx_rate",
+            RecordKind::Gdp => "gdp",
             RecordKind::Allocation => "allocation",
         }
     }
@@ -175,7 +179,8 @@ impl State {
             | E::PledgePublicitySet { .. }
             | E::PledgeAmountSet { .. }
             | E::PaymentRecorded { .. }
-            | E::RatesRecorded { .. } => self.apply_money(payload),
+            | E::RatesRecorded { .. }
+            | E::GdpRecorded { .. } => self.apply_money(payload),
             E::PackageCreated { .. }
             | E::PackageLineAdded { .. }
             | E::ContributionAllocated { .. }
@@ -307,6 +312,16 @@ impl State {
                 }
                 Ok(keys)
             }
+            E::GdpRecorded { figures } => {
+                let keys = figures
+                    .iter()
+                    .map(|figure| RecordKey::new(RecordKind::Gdp, figure.id()))
+                    .collect();
+                for figure in figures {
+                    self.gdp.insert(figure.clone());
+                }
+                Ok(keys)
+            }
             _ => unreachable!("apply_payload routes only money events here"),
         }
     }
@@ -428,6 +443,11 @@ impl State {
                 let rate = self.fx.get(currency.parse().ok()?, date.parse().ok()?)?;
                 Some((0, canonical(rate)))
             }
+            RecordKind::Gdp => {
+                let (country, year) = id.split_once('/')?;
+                let figure = self.gdp.get(country, year.parse().ok()?)?;
+                Some((0, canonical(figure)))
+            }
         }?;
         Some(Record {
             key: key.clone(),
@@ -484,6 +504,10 @@ impl State {
             self.deliveries.keys().cloned().collect(),
         );
         add(RecordKind::FxRate, self.fx.iter().map(fx_id).collect());
+        add(
+            RecordKind::Gdp,
+            self.gdp.iter().map(crate::gdp::GdpFigure::id).collect(),
+        );
         keys.sort();
         keys
     }
@@ -508,6 +532,10 @@ impl State {
             }
             RecordKind::FxRate => {
                 self.fx.insert(serde_json::from_str(body)?);
+                Ok(())
+            }
+            RecordKind::Gdp => {
+                self.gdp.insert(serde_json::from_str(body)?);
                 Ok(())
             }
         }

@@ -1,12 +1,13 @@
-//! Every list as a spreadsheet: `?format=csv` or `?format=xlsx` on a list endpoint answers the same
-//! rows as the JSON — filtered by need-to-know exactly as the JSON is — as a file. Money becomes an
-//! amount column and a currency column; nested values are written as JSON text.
+//! Files out. Every list as a spreadsheet: `?format=csv` or `?format=xlsx` on a list endpoint
+//! answers the same rows as the JSON — filtered by need-to-know exactly as the JSON is — as a file.
+//! Money becomes an amount column and a currency column; nested values are written as JSON text.
+//! Workbooks and CSV files are written by `purl_app::workbook`, as the CLI writes them.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use purl_app::read::Listed;
-use rust_xlsxwriter::{Format, Workbook};
+use purl_app::workbook::{self, Book, Cell, Column, Holds, Sheet};
 use serde_json::{Map, Value};
 
 use crate::problem::Problem;
@@ -15,16 +16,15 @@ use crate::problem::Problem;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListFormat {
     Json,
-    Csv,
-    Xlsx,
+    File(FileFormat),
 }
 
 impl ListFormat {
     pub fn parse(text: Option<&str>) -> Result<Self, Problem> {
         match text {
             None | Some("json") => Ok(ListFormat::Json),
-            Some("csv") => Ok(ListFormat::Csv),
-            Some("xlsx") => Ok(ListFormat::Xlsx),
+            Some("csv") => Ok(ListFormat::File(FileFormat::Csv)),
+            Some("xlsx") => Ok(ListFormat::File(FileFormat::Xlsx)),
             Some(other) => Err(Problem::invalid(
                 "format",
                 format!("'{other}' is not one of json, csv, xlsx"),
@@ -33,12 +33,25 @@ impl ListFormat {
     }
 }
 
-/// One cell of the table.
-enum Cell {
-    Empty,
-    Text(String),
-    Number(f64, String),
-    Bool(bool),
+/// A spreadsheet file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+impl FileFormat {
+    /// `xlsx` unless asked otherwise.
+    pub fn parse(text: Option<&str>) -> Result<Self, Problem> {
+        match text {
+            None | Some("xlsx") => Ok(FileFormat::Xlsx),
+            Some("csv") => Ok(FileFormat::Csv),
+            Some(other) => Err(Problem::invalid(
+                "format",
+                format!("'{other}' is not one of xlsx, csv"),
+            )),
+        }
+    }
 }
 
 fn is_money(object: &Map<String, Value>) -> bool {
@@ -46,48 +59,91 @@ fn is_money(object: &Map<String, Value>) -> bool {
 }
 
 /// The columns and cells of one row: top-level fields, money split in two.
-fn flatten(item: &Value) -> Vec<(String, Cell)> {
+fn flatten(item: &Value) -> Vec<(String, Holds, Cell)> {
     let Some(object) = item.as_object() else {
-        return vec![("value".into(), Cell::Text(item.to_string()))];
+        return vec![("value".into(), Holds::Text, Cell::Text(item.to_string()))];
     };
     let mut cells = Vec::new();
     for (key, value) in object {
         match value {
-            Value::Null => cells.push((key.clone(), Cell::Empty)),
-            Value::Bool(flag) => cells.push((key.clone(), Cell::Bool(*flag))),
-            Value::Number(number) => cells.push((
-                key.clone(),
-                Cell::Number(number.as_f64().unwrap_or(0.0), number.to_string()),
-            )),
-            Value::String(text) => cells.push((key.clone(), Cell::Text(text.clone()))),
+            Value::Null => cells.push((key.clone(), Holds::Text, Cell::Empty)),
+            Value::Bool(flag) => cells.push((key.clone(), Holds::TrueFalse, Cell::Bool(*flag))),
+            Value::Number(number) => {
+                let holds = if number.is_f64() {
+                    Holds::Amount
+                } else {
+                    Holds::Whole
+                };
+                cells.push((key.clone(), holds, Cell::Decimal(number.to_string())));
+            }
+            Value::String(text) => cells.push((key.clone(), Holds::Text, Cell::Text(text.clone()))),
             Value::Object(inner) if is_money(inner) => {
                 let amount = inner["amount"].as_str().unwrap_or_default().to_owned();
-                let number = amount.parse::<f64>().unwrap_or(0.0);
-                cells.push((key.clone(), Cell::Number(number, amount)));
+                cells.push((key.clone(), Holds::Amount, Cell::Decimal(amount)));
                 cells.push((
                     format!("{key}_currency"),
+                    Holds::Currency,
                     Cell::Text(inner["currency"].as_str().unwrap_or_default().to_owned()),
                 ));
             }
             Value::Array(_) | Value::Object(_) => {
-                cells.push((key.clone(), Cell::Text(value.to_string())));
+                cells.push((key.clone(), Holds::Text, Cell::Text(value.to_string())));
             }
         }
     }
     cells
 }
 
-fn table(listed: &Listed) -> (Vec<String>, Vec<Vec<(String, Cell)>>) {
-    let rows: Vec<Vec<(String, Cell)>> = listed.items.iter().map(flatten).collect();
-    let mut columns: Vec<String> = Vec::new();
-    for row in &rows {
-        for (name, _) in row {
-            if !columns.contains(name) {
-                columns.push(name.clone());
+/// The list as a workbook: its rows under the union of their fields, and an About sheet.
+fn list_book(listed: &Listed, what: &str) -> Book {
+    let flat: Vec<Vec<(String, Holds, Cell)>> = listed.items.iter().map(flatten).collect();
+    let mut columns: Vec<Column> = Vec::new();
+    for row in &flat {
+        for (name, holds, _) in row {
+            if !columns.iter().any(|c| &c.name == name) {
+                columns.push(Column::new(name.clone(), *holds, format!("{what}: {name}")));
             }
         }
     }
-    (columns, rows)
+    let rows = flat
+        .into_iter()
+        .map(|row| {
+            columns
+                .iter()
+                .map(|column| {
+                    row.iter()
+                        .find(|(name, _, _)| name == &column.name)
+                        .map_or(Cell::Empty, |(_, _, cell)| cell.clone())
+                })
+                .collect()
+        })
+        .collect();
+    let more = listed
+        .next_offset
+        .map_or("none: this is every row".to_owned(), |next| {
+            format!("ask again with offset={next}")
+        });
+    Book {
+        sheets: vec![Sheet {
+            name: what.chars().take(31).collect(),
+            columns,
+            rows,
+            validate: false,
+        }],
+        about: vec![
+            ("what".into(), what.to_owned()),
+            (
+                "rows".into(),
+                format!("{} of {} you may see", listed.items.len(), listed.total),
+            ),
+            ("more".into(), more),
+            (
+                "money".into(),
+                "amounts in the currency of the column beside them; USD values at the recorded rate named in each row".into(),
+            ),
+        ],
+        footer: None,
+    }
 }
 
 fn attachment(media: &'static str, file: &str, body: Vec<u8>) -> Response {
@@ -103,97 +159,19 @@ fn attachment(media: &'static str, file: &str, body: Vec<u8>) -> Response {
     response
 }
 
-fn csv(listed: &Listed) -> Result<Vec<u8>, Problem> {
-    let (columns, rows) = table(listed);
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let failed = |_| Problem::internal("csv");
-    writer.write_record(&columns).map_err(failed)?;
-    for row in rows {
-        let record: Vec<String> = columns
-            .iter()
-            .map(|column| match row.iter().find(|(name, _)| name == column) {
-                None | Some((_, Cell::Empty)) => String::new(),
-                Some((_, Cell::Text(text))) => text.clone(),
-                Some((_, Cell::Number(_, exact))) => exact.clone(),
-                Some((_, Cell::Bool(flag))) => flag.to_string(),
-            })
-            .collect();
-        writer.write_record(&record).map_err(failed)?;
-    }
-    writer.into_inner().map_err(|_| Problem::internal("csv"))
-}
-
-fn xlsx(listed: &Listed, what: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let (columns, rows) = table(listed);
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let number = Format::new().set_num_format("#,##0.00");
-    {
-        let sheet = book.add_worksheet();
-        sheet.set_name(what)?;
-        sheet.set_freeze_panes(1, 0)?;
-        for (index, name) in (0u16..).zip(&columns) {
-            sheet.write_string_with_format(0, index, name, &bold)?;
-            sheet.set_column_width(index, (name.len() + 4).max(12) as f64)?;
-        }
-        for (row, cells) in (1u32..).zip(&rows) {
-            for (index, column) in (0u16..).zip(&columns) {
-                match cells.iter().find(|(name, _)| name == column) {
-                    None | Some((_, Cell::Empty)) => {}
-                    Some((_, Cell::Text(text))) => {
-                        sheet.write_string(row, index, text)?;
-                    }
-                    Some((_, Cell::Number(value, exact))) if exact.contains('.') => {
-                        sheet.write_number_with_format(row, index, *value, &number)?;
-                    }
-                    Some((_, Cell::Number(value, _))) => {
-                        sheet.write_number(row, index, *value)?;
-                    }
-                    Some((_, Cell::Bool(flag))) => {
-                        sheet.write_boolean(row, index, *flag)?;
-                    }
-                }
-            }
-        }
-    }
-    {
-        let sheet = book.add_worksheet();
-        sheet.set_name("About")?;
-        sheet.set_column_width(0, 24)?;
-        sheet.set_column_width(1, 80)?;
-        let lines = [
-            ("what", what.to_owned()),
-            ("rows", format!("{} of {} you may see", listed.items.len(), listed.total)),
-            (
-                "more",
-                listed.next_offset.map_or("none: this is every row".to_owned(), |next| {
-                    format!("ask again with offset={next}")
-                }),
-            ),
-            (
-                "money",
-                "amounts in the currency of the column beside them; USD values at the recorded rate named in each row".to_owned(),
-            ),
-        ];
-        for (row, (key, value)) in (0u32..).zip(lines) {
-            sheet.write_string_with_format(row, 0, key, &bold)?;
-            sheet.write_string(row, 1, value)?;
-        }
-    }
-    book.save_to_buffer()
-}
-
-/// Answers a list in the asked format.
-pub fn respond(format: ListFormat, what: &str, listed: Listed) -> Result<Response, Problem> {
+/// A workbook as a download named `what.xlsx`, or its first sheet as `what.csv`.
+pub fn book_file(format: FileFormat, what: &str, book: &Book) -> Result<Response, Problem> {
     match format {
-        ListFormat::Json => Ok(Json(listed).into_response()),
-        ListFormat::Csv => Ok(attachment(
+        FileFormat::Csv => Ok(attachment(
             "text/csv; charset=utf-8",
             &format!("{what}.csv"),
-            csv(&listed)?,
+            book.sheets
+                .first()
+                .map(workbook::to_csv)
+                .unwrap_or_default(),
         )),
-        ListFormat::Xlsx => {
-            let bytes = xlsx(&listed, what).map_err(|error| {
+        FileFormat::Xlsx => {
+            let bytes = workbook::to_xlsx(book).map_err(|error| {
                 tracing::error!(%error, "an XLSX export failed");
                 Problem::internal("xlsx")
             })?;
@@ -203,5 +181,13 @@ pub fn respond(format: ListFormat, what: &str, listed: Listed) -> Result<Respons
                 bytes,
             ))
         }
+    }
+}
+
+/// Answers a list in the asked format.
+pub fn respond(format: ListFormat, what: &str, listed: Listed) -> Result<Response, Problem> {
+    match format {
+        ListFormat::Json => Ok(Json(listed).into_response()),
+        ListFormat::File(file) => book_file(file, what, &list_book(&listed, what)),
     }
 }

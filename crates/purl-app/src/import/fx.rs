@@ -1,5 +1,6 @@
 //! `purl import fx FILE`: the ECB reference-rate CSV as published (`Date,USD,JPY,...`, units of
-//! each currency per 1 EUR, `N/A` for gaps), or the simple form `date,currency,usd_per_unit`.
+//! each currency per 1 EUR, `N/A` for gaps), or the simple form `date,currency,usd_per_unit`
+//! (a decimal or an exact fraction `n/d`) with an optional `source` column.
 //! ECB rates become USD rates exactly: one unit of X is worth USD/X dollars, kept as a ratio.
 
 use purl_core::command::Command;
@@ -40,7 +41,7 @@ fn finish(rates: Vec<FxRate>, rows: usize, notes: Vec<String>) -> Parsed {
 }
 
 fn parse_simple(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
-    let table = table::read(text, &["date", "currency", "usd_per_unit"], &[])?;
+    let table = table::read(text, &["date", "currency", "usd_per_unit"], &["source"])?;
     let mut problems = Vec::new();
     let mut rates: Vec<FxRate> = Vec::new();
     let mut seen = std::collections::HashMap::new();
@@ -56,7 +57,10 @@ fn parse_simple(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
             &mut problems,
             row,
             "usd_per_unit",
-            Ratio::parse_decimal(row.get("usd_per_unit")),
+            match row.get("usd_per_unit") {
+                exact if exact.contains('/') => Ratio::parse_fraction(exact),
+                decimal => Ratio::parse_decimal(decimal),
+            },
         );
         if let (Some(date), Some(currency), Some(usd_per_unit)) = (date, currency, value) {
             if let Some(earlier) = seen.insert((date, currency), row.number) {
@@ -70,7 +74,10 @@ fn parse_simple(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
                 currency,
                 date,
                 usd_per_unit,
-                source: format!("file {file}"),
+                source: match row.get("source") {
+                    "" => format!("file {file}"),
+                    given => given.to_owned(),
+                },
             });
         }
     }

@@ -3,6 +3,7 @@
 //! the same file again changes nothing.
 
 mod fx;
+mod gdp;
 mod payments;
 mod pledges;
 mod requirements;
@@ -31,15 +32,17 @@ pub enum ImportKind {
     Pledges,
     Payments,
     Fx,
+    Gdp,
     Requirements { period: Period },
 }
 
 impl ImportKind {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             ImportKind::Pledges => "pledges",
             ImportKind::Payments => "payments",
             ImportKind::Fx => "fx",
+            ImportKind::Gdp => "gdp",
             ImportKind::Requirements { .. } => "requirements",
         }
     }
@@ -144,6 +147,7 @@ fn parse(
         ImportKind::Pledges => pledges::parse(text, state),
         ImportKind::Payments => payments::parse(text, state),
         ImportKind::Fx => fx::parse(text, state, file),
+        ImportKind::Gdp => gdp::parse(text, state, file),
         ImportKind::Requirements { period } => requirements::parse(text, state, period),
     }
 }

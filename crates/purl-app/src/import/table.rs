@@ -64,7 +64,7 @@ pub(crate) fn read(
                 let cells = header
                     .iter()
                     .cloned()
-                    .zip(record.iter().map(str::to_owned))
+                    .zip(record.iter().map(unescape))
                     .collect();
                 rows.push(Row { number, cells });
             }
@@ -82,6 +82,15 @@ pub(crate) fn read(
         Ok(Table { rows })
     } else {
         Err(problems)
+    }
+}
+
+/// A cell as written: without the `'` an export puts before text a spreadsheet would take for a
+/// formula (see `crate::workbook`).
+fn unescape(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if crate::workbook::is_formula_like(rest) => rest.to_owned(),
+        _ => cell.to_owned(),
     }
 }
 

@@ -1,42 +1,28 @@
 //! Import templates: an Excel workbook per import with the header row, a format and a list of
 //! allowed values per column where there is one, and a second sheet saying what each column holds.
 
-use iso_currency::IntoEnumIterator as _;
-use purl_core::ids::STANDARD_CATEGORIES;
-use rust_xlsxwriter::{DataValidation, Format, FormatAlign, Formula, Workbook, XlsxError};
+use rust_xlsxwriter::XlsxError;
 
-use super::{payments, pledges, requirements, ImportKind};
+use super::{gdp, payments, pledges, requirements, ImportKind};
+use crate::workbook::{self, Book, Cell, Column, Holds, Sheet};
 
-/// What a column holds, for its format and its list of allowed values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Holds {
-    Text,
-    /// Money, as a decimal number in the row's currency.
-    Amount,
-    Date,
-    Whole,
-    Rate,
-    TrueFalse,
-    Currency,
-    PledgeStatus,
-    Category,
-}
-
-struct Column {
+const fn column(
     name: &'static str,
     holds: Holds,
     meaning: &'static str,
+) -> (&'static str, Holds, &'static str) {
+    (name, holds, meaning)
 }
 
-const fn column(name: &'static str, holds: Holds, meaning: &'static str) -> Column {
-    Column {
-        name,
-        holds,
-        meaning,
-    }
+/// The columns of a file of `kind`, with what each holds.
+pub fn columns(kind: ImportKind) -> Vec<Column> {
+    columns_of(kind)
+        .into_iter()
+        .map(|(name, holds, meaning)| Column::new(name, holds, meaning))
+        .collect()
 }
 
-fn columns(kind: ImportKind) -> Vec<Column> {
+fn columns_of(kind: ImportKind) -> Vec<(&'static str, Holds, &'static str)> {
     use Holds as H;
     match kind {
         ImportKind::Pledges => vec![
@@ -115,7 +101,30 @@ fn columns(kind: ImportKind) -> Vec<Column> {
             column(
                 "usd_per_unit",
                 H::Rate,
-                "US dollars for one unit of the currency, e.g. 1.0824.",
+                "US dollars for one unit of the currency, e.g. 1.0824, or an exact fraction 10000/10823.",
+            ),
+            column(
+                "source",
+                H::Text,
+                "Where the rate comes from (optional; default: the file's name).",
+            ),
+        ],
+        ImportKind::Gdp => vec![
+            column(
+                "Country Code",
+                H::Text,
+                "ISO 3166-1 alpha-3 code as the World Bank uses it, e.g. NLD.",
+            ),
+            column("Year", H::Whole, "The calendar year of the figure."),
+            column(
+                "Value",
+                H::Amount,
+                "GDP in current US dollars (rounded to whole dollars); empty or .. for no figure.",
+            ),
+            column(
+                "Source",
+                H::Text,
+                "Where the figure comes from, e.g. World Bank WDI NY.GDP.MKTP.CD (optional; default: the file's name).",
             ),
         ],
         ImportKind::Requirements { .. } => vec![
@@ -140,105 +149,44 @@ fn columns(kind: ImportKind) -> Vec<Column> {
     }
 }
 
-/// The header a file of `kind` must have, as the import reads it.
+/// The header a file of `kind` has, as the import reads it.
 fn header(kind: ImportKind) -> &'static [&'static str] {
     match kind {
         ImportKind::Pledges => &pledges::COLUMNS,
         ImportKind::Payments => &payments::COLUMNS,
-        ImportKind::Fx => &["date", "currency", "usd_per_unit"],
+        ImportKind::Fx => &["date", "currency", "usd_per_unit", "source"],
+        ImportKind::Gdp => &["Country Code", "Year", "Value", "Source"],
         ImportKind::Requirements { .. } => &requirements::COLUMNS,
     }
 }
 
-/// Rows a template formats and validates (the import takes more).
-const TEMPLATE_ROWS: u32 = 5_000;
-
-/// The template workbook for `kind`, as bytes of an .xlsx file.
-pub fn workbook(kind: ImportKind) -> Result<Vec<u8>, XlsxError> {
+/// A workbook of `kind` holding `rows` (none for a template), in the import's shape, with lists of
+/// allowed values, a sheet explaining the columns and, if given, a sheet of what the rows are.
+pub fn book(kind: ImportKind, rows: Vec<Vec<Cell>>, about: Vec<(String, String)>) -> Book {
     let columns = columns(kind);
     debug_assert!(columns
         .iter()
-        .map(|c| c.name)
+        .map(|c| c.name.as_str())
         .eq(header(kind).iter().copied()));
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold().set_background_color(0x00DD_E5F0);
-    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
-    let text = Format::new().set_num_format("@");
-    let amount = Format::new().set_num_format("#,##0.00");
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    let whole = Format::new().set_num_format("0");
-    let rate = Format::new().set_num_format("0.000000");
+    debug_assert!(gdp::COLUMNS
+        .iter()
+        .all(|c| header(ImportKind::Gdp).contains(c)));
+    Book {
+        sheets: vec![Sheet {
+            name: "Data".into(),
+            columns,
+            rows,
+            validate: true,
+        }],
+        about,
+        footer: Some(format!(
+            "Fill in the Data sheet from row 2, then: purl import {} FILE.xlsx (add --dry-run to check first).",
+            kind.name()
+        )),
+    }
+}
 
-    let currencies: Vec<&str> = iso_currency::Currency::iter()
-        .map(|currency| currency.code())
-        .collect();
-    {
-        let sheet = book.add_worksheet();
-        sheet.set_name("Data")?;
-        sheet.set_freeze_panes(1, 0)?;
-        for (index, column) in (0u16..).zip(&columns) {
-            sheet.write_string_with_format(0, index, column.name, &bold)?;
-            sheet.set_column_width(index, (column.name.len() + 4).max(14) as f64)?;
-            let format = match column.holds {
-                Holds::Amount => &amount,
-                Holds::Date => &date,
-                Holds::Whole => &whole,
-                Holds::Rate => &rate,
-                Holds::Text
-                | Holds::TrueFalse
-                | Holds::Currency
-                | Holds::PledgeStatus
-                | Holds::Category => &text,
-            };
-            sheet.set_column_format(index, format)?;
-            let validation = match column.holds {
-                Holds::TrueFalse => {
-                    Some(DataValidation::new().allow_list_strings(&["true", "false"])?)
-                }
-                Holds::PledgeStatus => Some(DataValidation::new().allow_list_strings(&[
-                    "announced",
-                    "committed",
-                    "withdrawn",
-                ])?),
-                Holds::Category => {
-                    Some(DataValidation::new().allow_list_strings(&STANDARD_CATEGORIES)?)
-                }
-                Holds::Currency => Some(DataValidation::new().allow_list_formula(Formula::new(
-                    format!("=Lists!$A$1:$A${}", currencies.len()),
-                ))),
-                Holds::Text | Holds::Amount | Holds::Date | Holds::Whole | Holds::Rate => None,
-            };
-            if let Some(validation) = validation {
-                let validation = validation.set_error_message(column.meaning)?;
-                sheet.add_data_validation(1, index, TEMPLATE_ROWS, index, &validation)?;
-            }
-        }
-    }
-    {
-        let sheet = book.add_worksheet();
-        sheet.set_name("Columns")?;
-        sheet.write_string_with_format(0, 0, "column", &bold)?;
-        sheet.write_string_with_format(0, 1, "what it holds", &bold)?;
-        sheet.set_column_width(0, 18)?;
-        sheet.set_column_width(1, 90)?;
-        for (row, column) in (1u32..).zip(&columns) {
-            sheet.write_string(row, 0, column.name)?;
-            sheet.write_string_with_format(row, 1, column.meaning, &wrap)?;
-        }
-        let last = u32::try_from(columns.len()).unwrap_or(0) + 2;
-        sheet.write_string(
-            last,
-            0,
-            "Fill in the Data sheet from row 2, then: purl import <kind> FILE.xlsx (add --dry-run to check first).",
-        )?;
-    }
-    {
-        let sheet = book.add_worksheet();
-        sheet.set_name("Lists")?;
-        for (row, code) in (0u32..).zip(&currencies) {
-            sheet.write_string(row, 0, *code)?;
-        }
-        sheet.set_hidden(true);
-    }
-    book.save_to_buffer()
+/// The template workbook for `kind`, as bytes of an .xlsx file.
+pub fn workbook(kind: ImportKind) -> Result<Vec<u8>, XlsxError> {
+    workbook::to_xlsx(&book(kind, Vec::new(), Vec::new()))
 }

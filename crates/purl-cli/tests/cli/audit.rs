@@ -3,7 +3,7 @@
 
 use purl_core::event::leaf_hash;
 
-use crate::support::{path, Installation};
+use crate::support::{path, Installation, DEMO_EVENTS};
 
 struct Files {
     folder: tempfile::TempDir,
@@ -193,7 +193,15 @@ fn a_tampered_evidence_bundle_or_checkpoint_is_refused() {
     assert!(!ok && report.contains("entry for event"), "{report}");
 
     let note = std::fs::read_to_string(&checkpoint).unwrap();
-    std::fs::write(&checkpoint, note.replacen("\n152\n", "\n151\n", 1)).unwrap();
+    std::fs::write(
+        &checkpoint,
+        note.replacen(
+            &format!("\n{DEMO_EVENTS}\n"),
+            &format!("\n{}\n", DEMO_EVENTS - 1),
+            1,
+        ),
+    )
+    .unwrap();
     let (ok, report) = audit(&["checkpoint", "--key", &key, &checkpoint]);
     assert!(!ok && report.contains("signature"), "{report}");
     let (ok, report) = audit(&["checkpoint", "--key", "someone+12345678+AQ==", &checkpoint]);

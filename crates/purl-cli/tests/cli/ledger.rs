@@ -2,7 +2,7 @@
 
 use purl_store::Store;
 
-use crate::support::Installation;
+use crate::support::{Installation, DEMO_EVENTS};
 
 async fn drop_triggers(installation: &Installation) -> sqlx::SqlitePool {
     let store = installation.store().await;
@@ -170,7 +170,10 @@ async fn a_backup_and_an_export_reimported_into_sqlite_verify() {
     };
     let restored_url = format!("sqlite://{}", backup.display());
     let verify = restored.ok(&["--database-url", &restored_url, "verify"]);
-    assert!(verify.starts_with("ok: 152 events"), "{verify}");
+    assert!(
+        verify.starts_with(&format!("ok: {DEMO_EVENTS} events")),
+        "{verify}"
+    );
 
     let export = installation.folder.path().join("export.jsonl");
     installation.ok(&["export-db", "--output", crate::support::path(&export)]);

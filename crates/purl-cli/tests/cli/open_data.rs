@@ -11,7 +11,8 @@ fn the_open_data_validates_against_its_schemas_and_holds_only_public_pledges() {
     let installation = Installation::demo();
     let folder = installation.folder.path().join("public");
     installation.ok(&[
-        "export-public",
+        "export",
+        "public",
         "--output",
         path(&folder),
         "--as-of",
@@ -47,7 +48,7 @@ fn the_open_data_validates_against_its_schemas_and_holds_only_public_pledges() {
     }
     let csv = std::fs::read_to_string(folder.join("pledges.csv")).unwrap();
     assert_eq!(csv.lines().count(), pledges.as_array().unwrap().len() + 1);
-    installation.ok(&["export-public", "--output", path(&folder)]);
+    installation.ok(&["export", "public", "--output", path(&folder)]);
     let changelog = json(&folder.join("changelog.json"));
     let entries = changelog.as_array().unwrap();
     assert_eq!(entries.len(), 2, "one entry per publication");

@@ -1,6 +1,6 @@
 //! The same product on PostgreSQL: runs when PURL_TEST_POSTGRES_URL is set (always in CI).
 
-use crate::support::Installation;
+use crate::support::{Installation, DEMO_EVENTS};
 
 /// A fresh database on the test server, dropped when the guard goes.
 pub struct Database {
@@ -71,7 +71,10 @@ async fn the_demo_on_postgresql_gives_the_same_reports_as_on_sqlite_and_verifies
         assert_eq!(postgres(&json_args), on_sqlite.ok(&json_args), "{args:?}");
     }
     let verify = postgres(&["verify"]);
-    assert!(verify.starts_with("ok: 152 events"), "{verify}");
+    assert!(
+        verify.starts_with(&format!("ok: {DEMO_EVENTS} events")),
+        "{verify}"
+    );
     assert!(postgres(&["migrate"]).contains("0 migration(s) applied"));
     let refused = on_postgres.fails(&["--database-url", url.as_str(), "init"]);
     assert!(refused.contains("refusing to overwrite"), "{refused}");
@@ -116,7 +119,8 @@ async fn the_demo_moves_from_sqlite_to_postgresql_with_every_event_and_checkpoin
     }
     let verify = on_target(&["verify"]);
     assert!(
-        verify.starts_with("ok: 152 events") && verify.contains("2 signed checkpoint(s)"),
+        verify.starts_with(&format!("ok: {DEMO_EVENTS} events"))
+            && verify.contains("2 signed checkpoint(s)"),
         "{verify}"
     );
     database.drop().await;

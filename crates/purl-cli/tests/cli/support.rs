@@ -6,6 +6,9 @@ use std::process::Output;
 use purl_store::Store;
 use purl_store_sqlite::SqliteStore;
 
+/// The events `purl demo` writes.
+pub const DEMO_EVENTS: u64 = 153;
+
 pub struct Installation {
     pub folder: tempfile::TempDir,
 }

@@ -1,6 +1,6 @@
 //! The README's tour: init, demo, reports, writes with idempotency keys and expected versions.
 
-use crate::support::Installation;
+use crate::support::{Installation, DEMO_EVENTS};
 
 #[test]
 fn init_creates_an_installation_and_refuses_to_overwrite_it() {
@@ -503,7 +503,7 @@ fn a_committed_allocation_is_ledgered_and_verifies() {
         "--commit",
     ]);
     let seq = committed["written"]["last_seq"].as_u64().unwrap();
-    assert!(seq > 152, "{committed}");
+    assert!(seq > DEMO_EVENTS, "{committed}");
     installation.ok(&["checkpoint", "create"]);
     let proof = installation.ok(&["proof", "inclusion", "--seq", &seq.to_string()]);
     assert!(proof.contains("\"leaf_index\""), "{proof}");

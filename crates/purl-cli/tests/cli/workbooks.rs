@@ -285,3 +285,115 @@ fn a_template_explains_its_columns_and_filled_in_it_imports_cleanly() {
     );
     assert_eq!(pledge["pledge"]["earmark"]["lethal_allowed"], false);
 }
+
+/// The Data sheet of a workbook, as text cells.
+fn data_sheet(file: &std::path::Path) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = calamine::open_workbook(file).unwrap();
+    let range = book.worksheet_range("Data").unwrap();
+    range
+        .rows()
+        .map(|row| row.iter().map(ToString::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn every_export_imports_into_a_fresh_installation_and_exports_again_identically() {
+    let first = Installation::demo();
+    // Text a spreadsheet would run as a formula goes out neutralised and comes back as it was.
+    let tricky = first.write_file(
+        "tricky.csv",
+        &format!(
+            "{}\nNLD-F-1,NL,1.50,EUR,2025-08-04,announced,,,true,,=HYPERLINK(\"http://x\"),false,@SUM(A1)\n",
+            HEADER.join(",")
+        ),
+    );
+    first.ok(&["import", "pledges", path(&tricky)]);
+    let kinds: [(&str, &[&str]); 5] = [
+        ("fx", &[]),
+        ("gdp", &[]),
+        ("pledges", &[]),
+        ("payments", &[]),
+        ("requirements", &["--period", "2025-12"]),
+    ];
+    let export = |installation: &Installation, kind: &str, extra: &[&str], name: &str| {
+        let file = installation.folder.path().join(name);
+        let mut args = vec!["export", kind, "--output", path(&file)];
+        args.extend_from_slice(extra);
+        installation.ok(&args);
+        file
+    };
+    let second = Installation::new();
+    for (kind, extra) in kinds {
+        let workbook = export(&first, kind, extra, &format!("{kind}.xlsx"));
+        let csv = export(&first, kind, extra, &format!("{kind}.csv"));
+        let rows = data_sheet(&workbook);
+        assert!(rows.len() > 1, "{kind}: the demo has rows");
+        let mut args = vec!["import", kind, path(&workbook)];
+        args.extend_from_slice(extra);
+        second.ok(&args);
+        let again = export(&second, kind, extra, &format!("{kind}-again.xlsx"));
+        assert_eq!(data_sheet(&again), rows, "{kind}: the workbook came back");
+        let csv_again = export(&second, kind, extra, &format!("{kind}-again.csv"));
+        assert_eq!(
+            std::fs::read_to_string(&csv_again).unwrap(),
+            std::fs::read_to_string(&csv).unwrap(),
+            "{kind}: the CSV came back"
+        );
+    }
+    let pledges = std::fs::read_to_string(first.folder.path().join("pledges.csv")).unwrap();
+    assert!(
+        pledges.contains("\"'=HYPERLINK(\"\"http://x\"\")\",false,'@SUM(A1)"),
+        "formula-like text is neutralised in CSV: {pledges}"
+    );
+    let pledge = second.json(&["pledge", "show", "NLD-F-1"]);
+    assert_eq!(pledge["pledge"]["conditions"], "=HYPERLINK(\"http://x\")");
+    assert_eq!(pledge["pledge"]["note"], "@SUM(A1)");
+    // The figures built on what was imported are the same too.
+    let report = |installation: &Installation| {
+        installation.json(&[
+            "--format",
+            "json",
+            "report",
+            "contributions",
+            "--as-of",
+            "2025-12-31",
+        ])
+    };
+    assert_eq!(report(&second)["rows"], report(&first)["rows"]);
+}
+
+#[test]
+fn a_report_workbook_says_what_it_is_as_of_and_what_was_left_out() {
+    use calamine::{Reader, Xlsx};
+    let installation = Installation::demo();
+    for (report, sheet) in [("overview", "Pledges"), ("contributions", "Contributions")] {
+        let file = installation.folder.path().join(format!("{report}.xlsx"));
+        installation.ok(&[
+            "report",
+            report,
+            "--as-of",
+            "2025-12-31",
+            "--output",
+            path(&file),
+        ]);
+        let mut book: Xlsx<_> = calamine::open_workbook(&file).unwrap();
+        assert!(book.sheet_names().contains(&sheet.to_owned()), "{report}");
+        let rows = book.worksheet_range(sheet).unwrap();
+        assert!(rows.height() > 2, "{report}: {sheet} has rows");
+        let about = book.worksheet_range("About").unwrap();
+        let about: Vec<String> = about.rows().map(|r| r[0].to_string()).collect();
+        for key in ["as of", "currency", "left out"] {
+            assert!(about.iter().any(|k| k == key), "{report}: About has {key}");
+        }
+    }
+    let overview = installation.folder.path().join("overview.xlsx");
+    let mut book: Xlsx<_> = calamine::open_workbook(&overview).unwrap();
+    let about = book.worksheet_range("About").unwrap();
+    let sources = about
+        .rows()
+        .find(|r| r[0] == "exchange-rate sources")
+        .map(|r| r[1].to_string())
+        .unwrap();
+    assert!(sources.contains("fx.csv"), "{sources}");
+}

@@ -149,6 +149,11 @@ pub enum Command {
     RecordRates {
         rates: Vec<FxRate>,
     },
+    /// GDP figures for burden sharing; a figure for a country and year already recorded with a
+    /// different value is a revision and replaces it.
+    RecordGdp {
+        figures: Vec<crate::gdp::GdpFigure>,
+    },
     CreatePackage {
         name: Name,
     },
@@ -262,6 +267,7 @@ impl Command {
             | C::CreateList { .. }
             | C::RecordPledge { .. }
             | C::RecordRates { .. }
+            | C::RecordGdp { .. }
             | C::CreatePackage { .. }
             | C::CommitAllocation { .. } => None,
         }
@@ -308,7 +314,8 @@ pub fn decide(
         | C::SetPledgePublic { .. }
         | C::SetPledgeAmount { .. }
         | C::RecordPayment { .. }
-        | C::RecordRates { .. } => money::decide(state, context, command),
+        | C::RecordRates { .. }
+        | C::RecordGdp { .. } => money::decide(state, context, command),
         C::CreatePackage { .. }
         | C::AddPackageLine { .. }
         | C::AllocateContribution { .. }

@@ -84,6 +84,10 @@ pub(super) fn decide(
             }
             Ok(vec![EventPayload::RatesRecorded { rates: new_rates }])
         }
+        Command::RecordGdp { figures } => {
+            context.require(Action::RecordRates)?;
+            record_gdp(state, figures)
+        }
         _ => unreachable!("command::decide routes only money commands here"),
     }
 }
@@ -330,4 +334,46 @@ fn check_not_overpaid(pledge: &Pledge, amount: crate::money::Money) -> Result<()
         }
     }
     Ok(())
+}
+
+fn record_gdp(
+    state: &State,
+    figures: &[crate::gdp::GdpFigure],
+) -> Result<Vec<EventPayload>, DomainError> {
+    let mut new_figures = Vec::new();
+    for figure in figures {
+        if !crate::gdp::is_country_code(&figure.country) {
+            return Err(DomainError::invalid(format!(
+                "'{}' is not a three-letter country code",
+                figure.country
+            )));
+        }
+        if !crate::gdp::YEARS.contains(&figure.year) {
+            return Err(DomainError::invalid(format!(
+                "GDP year {} is outside {}-{}",
+                figure.year,
+                crate::gdp::YEARS.start(),
+                crate::gdp::YEARS.end()
+            )));
+        }
+        if figure.usd.currency() != crate::money::Currency::USD || !figure.usd.is_positive() {
+            return Err(DomainError::invalid(format!(
+                "the GDP of {} in {} must be a positive amount in USD",
+                figure.country, figure.year
+            )));
+        }
+        let unchanged = state
+            .gdp
+            .get(&figure.country, figure.year)
+            .is_some_and(|known| known.usd == figure.usd && known.source == figure.source);
+        if !unchanged {
+            new_figures.push(figure.clone());
+        }
+    }
+    if new_figures.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![EventPayload::GdpRecorded {
+        figures: new_figures,
+    }])
 }

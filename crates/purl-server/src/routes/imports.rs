@@ -1,5 +1,5 @@
 //! Spreadsheet rows in: the same CSV imports as `purl import`, all rows or none, every problem
-//! named by row and column.
+//! named by row and column; and out, in the same shape.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -20,7 +20,9 @@ use crate::problem::{ApiProblem, Problem};
 use crate::Ctx;
 
 pub fn router() -> OpenApiRouter<Ctx> {
-    OpenApiRouter::new().routes(routes!(import))
+    OpenApiRouter::new()
+        .routes(routes!(import))
+        .routes(routes!(export))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -70,31 +72,17 @@ async fn import(
             format!("send the file as `Content-Type: text/csv` (UTF-8) or `{XLSX}`"),
         ));
     }
-    let (kind, action) = match kind.as_str() {
-        "pledges" => (
-            ImportKind::Pledges,
-            Action::RecordPledge {
-                contributors: match actor {
-                    purl_core::user::Actor::User { participant, .. } => vec![participant.clone()],
-                    purl_core::user::Actor::Operator => Vec::new(),
-                },
+    let kind = kind_of(&kind, query.period.as_deref())?;
+    let action = match kind {
+        ImportKind::Pledges => Action::RecordPledge {
+            contributors: match actor {
+                purl_core::user::Actor::User { participant, .. } => vec![participant.clone()],
+                purl_core::user::Actor::Operator => Vec::new(),
             },
-        ),
-        "payments" => (ImportKind::Payments, Action::RecordPayment),
-        "fx" => (ImportKind::Fx, Action::RecordRates),
-        "requirements" => {
-            let text = query
-                .period
-                .as_deref()
-                .ok_or_else(|| Problem::invalid("period", "required for requirements"))?;
-            (
-                ImportKind::Requirements {
-                    period: field("period", Period::parse(text))?,
-                },
-                Action::DraftList,
-            )
-        }
-        other => return Err(Problem::not_found(format!("no import of '{other}'"))),
+        },
+        ImportKind::Payments => Action::RecordPayment,
+        ImportKind::Fx | ImportKind::Gdp => Action::RecordRates,
+        ImportKind::Requirements { .. } => Action::DraftList,
     };
     // A party that may not make these changes at all reads nothing from the file's answers.
     if !allows(actor, &action) {
@@ -103,7 +91,7 @@ async fn import(
     let extension = if workbook { "xlsx" } else { "csv" };
     let name = query
         .name
-        .unwrap_or_else(|| format!("{}.{extension}", kind_name(kind)));
+        .unwrap_or_else(|| format!("{}.{extension}", kind.name()));
     let text = if workbook {
         purl_app::import::xlsx::sheet_to_csv(&body, query.sheet.as_deref()).map_err(
             |mut problems| {
@@ -139,11 +127,53 @@ async fn import(
     Ok((status, Json(summary)).into_response())
 }
 
-fn kind_name(kind: ImportKind) -> &'static str {
-    match kind {
-        ImportKind::Pledges => "pledges",
-        ImportKind::Payments => "payments",
-        ImportKind::Fx => "fx",
-        ImportKind::Requirements { .. } => "requirements",
-    }
+/// The kind of sheet a path names (`requirements` needs its period).
+fn kind_of(kind: &str, period: Option<&str>) -> Result<ImportKind, Problem> {
+    Ok(match kind {
+        "pledges" => ImportKind::Pledges,
+        "payments" => ImportKind::Payments,
+        "fx" => ImportKind::Fx,
+        "gdp" => ImportKind::Gdp,
+        "requirements" => {
+            let text =
+                period.ok_or_else(|| Problem::invalid("period", "required for requirements"))?;
+            ImportKind::Requirements {
+                period: field("period", Period::parse(text))?,
+            }
+        }
+        other => return Err(Problem::not_found(format!("no sheet of '{other}'"))),
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// For requirements: the list's period (e.g. 2026-01).
+    pub period: Option<String>,
+    /// xlsx (default) or csv.
+    pub format: Option<String>,
+}
+
+/// What the caller may see in full of `pledges`, `payments`, `fx` rates, `gdp` figures or a list's
+/// `requirements`, as a workbook (`?format=xlsx`, with a sheet explaining the columns and one saying
+/// what was left out) or a CSV file, in the shape the import takes back.
+#[utoipa::path(get, path = "/exports/{kind}", tag = "imports",
+    params(("kind" = String, Path, description = "pledges, payments, fx, gdp or requirements"), ExportQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 401, body = ApiProblem), (status = 404, body = ApiProblem), (status = 422, body = ApiProblem)))]
+async fn export(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(kind): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, Problem> {
+    caller.signed_in()?;
+    let kind = kind_of(&kind, query.period.as_deref())?;
+    let format = crate::export::FileFormat::parse(query.format.as_deref())?;
+    let book = ctx
+        .app
+        .export(&caller.reader(), kind, ctx.app.today())
+        .await
+        .map_err(|e| caller.problem(e))?;
+    crate::export::book_file(format, kind.name(), &book)
 }

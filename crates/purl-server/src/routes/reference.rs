@@ -1,4 +1,4 @@
-//! Participants, users, the catalogue and exchange rates.
+//! Participants, users, the catalogue, exchange rates and GDP figures.
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<Ctx> {
         .routes(routes!(get_item))
         .routes(routes!(price_item))
         .routes(routes!(list_rates, add_rates))
+        .routes(routes!(list_gdp))
 }
 
 /// Reference data every signed-in party works with.
@@ -62,6 +63,20 @@ async fn get_participant(
     caller.signed_in()?;
     let found = ctx.app.participant(&caller.reader(), &code).await;
     found.map(with_etag).map_err(|e| caller.problem(e))
+}
+
+/// GDP per country per year, with its source (recorded by `POST /imports/gdp`).
+#[utoipa::path(get, path = "/gdp", tag = "reference", params(PageQuery),
+    responses((status = 200, body = ListedDoc), (status = 401, body = ApiProblem)))]
+async fn list_gdp(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(page): Query<PageQuery>,
+) -> Result<Response, Problem> {
+    caller.signed_in()?;
+    let listed = ctx.app.gdp(&caller.reader(), page.page()?).await;
+    let listed = listed.map_err(|e| caller.problem(e))?;
+    crate::export::respond(page.format()?, "gdp", listed)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! Reports, the public figures, and the access log.
 
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use purl_app::read::Listed;
 use purl_store::AccessEntry;
@@ -10,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ListedDoc, Record};
+use crate::export::ListFormat;
 use crate::identity::Caller;
 use crate::input::{self, PageQuery};
 use crate::problem::{ApiProblem, Problem};
@@ -18,6 +20,7 @@ use crate::Ctx;
 pub fn router() -> OpenApiRouter<Ctx> {
     OpenApiRouter::new()
         .routes(routes!(overview))
+        .routes(routes!(contributions))
         .routes(routes!(public_overview))
         .routes(routes!(public_pledges))
         .routes(routes!(access_log))
@@ -30,26 +33,75 @@ pub struct AsOf {
     pub as_of: Option<String>,
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// The day the figures are for (YYYY-MM-DD; default today).
+    pub as_of: Option<String>,
+    /// json (default), xlsx (with a sheet of the rates, sources and what was left out) or csv.
+    pub format: Option<String>,
+}
+
+fn day(ctx: &Ctx, as_of: Option<&str>) -> Result<chrono::NaiveDate, Problem> {
+    Ok(input::optional_date("as_of", as_of)?.unwrap_or_else(|| ctx.app.today()))
+}
+
 async fn overview_for(
     ctx: &Ctx,
     caller: &Caller,
     as_of: Option<&str>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    let day = input::optional_date("as_of", as_of)?.unwrap_or_else(|| ctx.app.today());
-    let value = ctx.app.overview(&caller.reader(), day).await;
+    let value = ctx.app.overview(&caller.reader(), day(ctx, as_of)?).await;
     value.map(Json).map_err(|e| caller.problem(e))
 }
 
 /// Pledged, committed and paid totals in USD (each pledge with the rate behind it, among those the
 /// caller may see), Allies participating, packages by status and value delivered.
-#[utoipa::path(get, path = "/reports/overview", tag = "reports", params(AsOf), security((), ("token" = []), ("session" = [])),
+#[utoipa::path(get, path = "/reports/overview", tag = "reports", params(ReportQuery), security((), ("token" = []), ("session" = [])),
     responses((status = 200, body = Record), (status = 422, body = ApiProblem)))]
 async fn overview(
     State(ctx): State<Ctx>,
     caller: Caller,
-    Query(query): Query<AsOf>,
-) -> Result<Json<serde_json::Value>, Problem> {
-    overview_for(&ctx, &caller, query.as_of.as_deref()).await
+    Query(query): Query<ReportQuery>,
+) -> Result<Response, Problem> {
+    match ListFormat::parse(query.format.as_deref())? {
+        ListFormat::Json => Ok(overview_for(&ctx, &caller, query.as_of.as_deref())
+            .await?
+            .into_response()),
+        ListFormat::File(format) => {
+            let report = ctx
+                .app
+                .overview_report(&caller.reader(), day(&ctx, query.as_of.as_deref())?)
+                .await
+                .map_err(|e| caller.problem(e))?;
+            let book = purl_app::report_book::overview_book(&report, &caller.reader().name());
+            crate::export::book_file(format, "overview", &book)
+        }
+    }
+}
+
+/// Per contributor (joint pledges as joint): pledged, committed and paid in USD, share of the
+/// total, share of GDP and a fair share by GDP. Pledges the caller may not see are in one sum.
+#[utoipa::path(get, path = "/reports/contributions", tag = "reports", params(ReportQuery), security((), ("token" = []), ("session" = [])),
+    responses((status = 200, body = Record), (status = 422, body = ApiProblem)))]
+async fn contributions(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(query): Query<ReportQuery>,
+) -> Result<Response, Problem> {
+    let format = ListFormat::parse(query.format.as_deref())?;
+    let report = ctx
+        .app
+        .contributions(&caller.reader(), day(&ctx, query.as_of.as_deref())?)
+        .await
+        .map_err(|e| caller.problem(e))?;
+    match format {
+        ListFormat::Json => Ok(Json(report).into_response()),
+        ListFormat::File(format) => {
+            let book = purl_app::report_book::contributions_book(&report, &caller.reader().name());
+            crate::export::book_file(format, "contributions", &book)
+        }
+    }
 }
 
 /// The public overview: aggregates and the pledges flagged public; no sign-in.

@@ -81,6 +81,50 @@ fn rows(body: &Value) -> Option<String> {
     Some(shown)
 }
 
+/// The first cell of each row of a CSV download.
+fn csv_rows(text: &str) -> String {
+    let firsts: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap_or(""))
+        .collect();
+    if firsts.len() > 6 {
+        format!("{} rows", firsts.len())
+    } else {
+        firsts.join(",")
+    }
+}
+
+/// The pledges of each row of the contributions report (`~` where the payments are not shown),
+/// and what the caller may not see as one sum.
+fn contribution_rows(body: &Value) -> Option<String> {
+    let rows = body.get("rows")?.as_array()?;
+    let mut shown: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let pledges = row["pledges"]
+                .as_array()
+                .map(|p| {
+                    p.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join("+")
+                })
+                .unwrap_or_default();
+            if row["paid"].is_null() {
+                format!("~{pledges}")
+            } else {
+                pledges
+            }
+        })
+        .collect();
+    shown.push(format!(
+        "undisclosed {}",
+        body["not_disclosed_to_reader"].as_str().unwrap_or("?")
+    ));
+    Some(shown.join(","))
+}
+
 /// The pledges an overview shows.
 fn overview_rows(body: &Value) -> Option<String> {
     let pledges = body.get("pledges")?.as_array()?;
@@ -169,6 +213,26 @@ fn cases(round: &round::Round, spare_token: &str, payment: &str) -> Vec<Case> {
         case(M::GET, "/api/v1/deliveries", None),
         case(M::GET, format!("/api/v1/deliveries/{delivery}"), None),
         case(M::GET, "/api/v1/reports/overview?as_of=2026-11-30", None),
+        case(
+            M::GET,
+            "/api/v1/reports/overview?as_of=2026-11-30&format=xlsx",
+            None,
+        ),
+        case(
+            M::GET,
+            "/api/v1/reports/contributions?as_of=2026-11-30",
+            None,
+        ),
+        case(M::GET, "/api/v1/gdp", None),
+        case(M::GET, "/api/v1/exports/pledges?format=csv", None),
+        case(M::GET, "/api/v1/exports/payments?format=csv", None),
+        case(M::GET, "/api/v1/exports/fx?format=csv", None),
+        case(M::GET, "/api/v1/exports/gdp", None),
+        case(
+            M::GET,
+            format!("/api/v1/exports/requirements?period={PERIOD}&format=csv"),
+            None,
+        ),
         case(M::GET, "/api/v1/public/overview?as_of=2026-11-30", None),
         case(M::GET, "/api/v1/public/pledges", None),
         case(M::GET, "/api/v1/tokens", None),
@@ -405,8 +469,14 @@ async fn matrix(server: &Server, cases: &[Case], redact: &[(&str, &str)]) -> Str
                 reply.text
             );
             out.push_str(&format!(" | {:<11}", reply.status.as_u16()));
-            let shown = if case.path.contains("overview") {
+            let shown = if case.path.contains("format=csv") {
+                Some(csv_rows(&reply.text))
+            } else if case.path.contains("format=") {
+                None
+            } else if case.path.contains("overview") {
                 overview_rows(&reply.json)
+            } else if case.path.contains("contributions") {
+                contribution_rows(&reply.json)
             } else {
                 rows(&reply.json)
             };

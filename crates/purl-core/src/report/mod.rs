@@ -1,5 +1,7 @@
 //! Reports as pure functions of the state.
 
+pub mod contributions;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;

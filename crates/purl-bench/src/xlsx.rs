@@ -1,0 +1,128 @@
+//! `purl-bench xlsx --rows 100000`: a requirement list as an Excel workbook — written, imported
+//! (read, validated, stored, in the ledger) and exported again — next to pandas and python-calamine
+//! reading the same file in the same run.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use purl_app::access_log::Reader;
+use purl_app::import::{template, ImportKind};
+use purl_app::workbook::{self, Cell};
+use purl_app::{App, SystemClock};
+use purl_core::ids::{Period, STANDARD_CATEGORIES};
+use purl_core::user::Actor;
+use purl_store_sqlite::SqliteStore;
+
+/// Distinct catalogue items the generated list draws on.
+const ITEMS: usize = 1_000;
+
+fn rows(count: usize) -> Vec<Vec<Cell>> {
+    let needed_by = NaiveDate::from_ymd_opt(2027, 6, 30).expect("a valid date");
+    (0..count)
+        .map(|n| {
+            let item = n % ITEMS;
+            vec![
+                Cell::decimal(n + 1),
+                Cell::text(format!("ITEM{item:04}")),
+                Cell::text(format!("Generated item {item}")),
+                Cell::text(STANDARD_CATEGORIES[item % STANDARD_CATEGORIES.len()]),
+                Cell::Bool(item.is_multiple_of(3)),
+                Cell::Decimal(format!("{}.{:02}", 100 + item * 37, item % 100)),
+                Cell::decimal(1 + n % 500),
+                Cell::Date(needed_by),
+                Cell::text(format!("line {n} of the generated list")),
+            ]
+        })
+        .collect()
+}
+
+/// Seconds a Python snippet reports for reading `file`, or why it could not run.
+fn python(snippet: &str, file: &Path) -> Result<f64, String> {
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(snippet)
+        .arg(file)
+        .output()
+        .map_err(|error| format!("python3 could not run: {error}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.trim().parse().map_err(|_| {
+        format!(
+            "not measured ({}); install with: pip install pandas openpyxl python-calamine",
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("no output")
+        )
+    })
+}
+
+const PANDAS: &str = "import sys, time, pandas\nt = time.perf_counter()\nframe = pandas.read_excel(sys.argv[1], sheet_name='Data')\nprint(time.perf_counter() - t)";
+const CALAMINE: &str = "import sys, time\nfrom python_calamine import CalamineWorkbook\nt = time.perf_counter()\nrows = CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_name('Data').to_python()\nprint(time.perf_counter() - t)";
+
+pub async fn run(count: usize) -> anyhow::Result<()> {
+    println!("purl-bench xlsx --rows {count}");
+    let folder = tempfile::tempdir()?;
+    let file = folder.path().join("requirements.xlsx");
+    let period = Period::parse("2026-01").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let kind = ImportKind::Requirements { period };
+
+    let started = Instant::now();
+    let book = template::book(kind, rows(count), Vec::new());
+    let bytes = workbook::to_xlsx(&book).map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(&file, &bytes)?;
+    println!(
+        "write the workbook ({count} rows, {:.1} MB): {:.2} s",
+        bytes.len() as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+
+    let store = SqliteStore::create(&folder.path().join("bench.sqlite"))
+        .await
+        .context("creating the ledger")?;
+    let app = App::new(store, Box::new(SystemClock));
+    let started = Instant::now();
+    let bytes = std::fs::read(&file)?;
+    let text = purl_app::import::xlsx::sheet_to_csv(&bytes, None)
+        .map_err(|problems| anyhow::anyhow!("{problems:?}"))?;
+    let read_s = started.elapsed().as_secs_f64();
+    let summary = app
+        .import(&Actor::Operator, kind, "requirements.xlsx", &text, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let import_s = started.elapsed().as_secs_f64();
+    println!(
+        "import (read {read_s:.2} s, then validate, store and append to the ledger, synchronous=FULL): {import_s:.2} s for {} rows, {} events",
+        summary.rows, summary.written.events
+    );
+
+    let started = Instant::now();
+    let exported = app
+        .export(&Reader::operator(), kind, app.today())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let out = workbook::to_xlsx(&exported).map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(folder.path().join("exported.xlsx"), &out)?;
+    println!(
+        "export ({} rows, {:.1} MB): {:.2} s",
+        exported.sheets[0].rows.len(),
+        out.len() as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+
+    for (name, snippet) in [
+        ("pandas.read_excel (openpyxl), reading only", PANDAS),
+        ("python-calamine, reading only", CALAMINE),
+    ] {
+        match python(snippet, &file) {
+            Ok(seconds) => println!(
+                "{name}: {seconds:.2} s; the whole purl import is {:.1}x as fast",
+                seconds / import_s
+            ),
+            Err(why) => println!("{name}: {why}"),
+        }
+    }
+    Ok(())
+}
