@@ -20,7 +20,8 @@ fn amount(money: Option<Money>) -> Cell {
     money.map_or(Cell::Empty, |m| Cell::Decimal(m.amount_string()))
 }
 
-fn joined<T: ToString>(values: impl IntoIterator<Item = T>) -> String {
+/// Values separated by `;`, as the imports take lists in one cell.
+pub(crate) fn joined<T: ToString>(values: impl IntoIterator<Item = T>) -> String {
     values
         .into_iter()
         .map(|v| v.to_string())

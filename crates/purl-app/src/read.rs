@@ -495,10 +495,39 @@ impl<S: Store> App<S> {
         reader: &Reader<'_>,
         as_of: chrono::NaiveDate,
     ) -> Result<purl_core::report::Overview, AppError> {
+        Ok(self.overview_seen(reader, as_of).await?.0)
+    }
+
+    /// The overview report as JSON: a summarised pledge carries neither `paid` nor `paid_usd`.
+    pub async fn overview(
+        &self,
+        reader: &Reader<'_>,
+        as_of: chrono::NaiveDate,
+    ) -> Result<Value, AppError> {
+        let (overview, summarised) = self.overview_seen(reader, as_of).await?;
+        let mut value = json(&overview);
+        if let Some(figures) = value.get_mut("pledges").and_then(Value::as_array_mut) {
+            for (figure, summary) in figures.iter_mut().zip(summarised) {
+                if let (true, Some(object)) = (summary, figure.as_object_mut()) {
+                    object.remove("paid");
+                    object.remove("paid_usd");
+                }
+            }
+        }
+        Ok(value)
+    }
+
+    /// The overview as the reader sees it, and for each pledge figure kept whether it is a summary.
+    async fn overview_seen(
+        &self,
+        reader: &Reader<'_>,
+        as_of: chrono::NaiveDate,
+    ) -> Result<(purl_core::report::Overview, Vec<bool>), AppError> {
         let state = self.state().await?;
         let scope = Scope::of(reader.actor);
         let mut overview = purl_core::report::overview(&state, as_of)?;
         let mut confidential = false;
+        let mut summarised = Vec::new();
         overview.pledges.retain_mut(|figure| {
             let Some(pledge) = state.pledges.get(&figure.reference) else {
                 return false;
@@ -506,12 +535,14 @@ impl<S: Store> App<S> {
             match access::pledge(&scope, pledge) {
                 Visibility::Full => {
                     confidential = true;
+                    summarised.push(false);
                     true
                 }
                 Visibility::Summary => {
                     figure.paid = None;
                     figure.paid_usd = None;
                     figure.status = pledge.status.as_str();
+                    summarised.push(true);
                     true
                 }
                 Visibility::Hidden => false,
@@ -521,34 +552,7 @@ impl<S: Store> App<S> {
             self.log_access(reader, "read overview".into(), Outcome::Allowed, 1)
                 .await?;
         }
-        Ok(overview)
-    }
-
-    /// The overview report as JSON: a summarised pledge carries neither `paid` nor `paid_usd`.
-    pub async fn overview(
-        &self,
-        reader: &Reader<'_>,
-        as_of: chrono::NaiveDate,
-    ) -> Result<Value, AppError> {
-        let overview = self.overview_report(reader, as_of).await?;
-        let scope = Scope::of(reader.actor);
-        let state = self.state().await?;
-        let mut value = json(&overview);
-        if let Some(figures) = value.get_mut("pledges").and_then(Value::as_array_mut) {
-            for figure in figures {
-                let summarised = figure
-                    .get("reference")
-                    .and_then(Value::as_str)
-                    .and_then(|r| Reference::parse(r).ok())
-                    .and_then(|r| state.pledges.get(&r))
-                    .is_some_and(|p| access::pledge(&scope, p) == Visibility::Summary);
-                if let (true, Some(object)) = (summarised, figure.as_object_mut()) {
-                    object.remove("paid");
-                    object.remove("paid_usd");
-                }
-            }
-        }
-        Ok(value)
+        Ok((overview, summarised))
     }
 
     /// The contributions report as the reader may see it: pledges it may not see only in one sum.

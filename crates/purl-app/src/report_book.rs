@@ -8,7 +8,7 @@ use purl_core::money::Money;
 use purl_core::report::contributions::Contributions;
 use purl_core::report::Overview;
 
-use crate::export::exact_rate;
+use crate::export::{exact_rate, joined};
 use crate::workbook::{Book, Cell, Column, Holds, Sheet};
 
 fn amount(money: Money) -> Cell {
@@ -143,19 +143,12 @@ pub fn overview_book(overview: &Overview, reader: &str) -> Book {
 
 /// The contributions report: one row per contributor or joint pledge, and the GDP behind it.
 pub fn contributions_book(report: &Contributions, reader: &str) -> Book {
-    let text_list = |codes: &[purl_core::ids::ParticipantCode]| {
-        codes
-            .iter()
-            .map(|c| c.as_str())
-            .collect::<Vec<_>>()
-            .join(";")
-    };
     let rows = report
         .rows
         .iter()
         .map(|row| {
             vec![
-                Cell::text(text_list(&row.contributors)),
+                Cell::text(joined(&row.contributors)),
                 Cell::Bool(row.joint),
                 amount(row.pledged),
                 amount(row.committed),
@@ -165,13 +158,7 @@ pub fn contributions_book(report: &Contributions, reader: &str) -> Book {
                 Cell::optional_text(row.percent_of_gdp.clone()),
                 optional(row.fair_share),
                 optional(row.versus_fair_share),
-                Cell::text(
-                    row.pledges
-                        .iter()
-                        .map(|r| r.as_str())
-                        .collect::<Vec<_>>()
-                        .join(";"),
-                ),
+                Cell::text(joined(&row.pledges)),
             ]
         })
         .collect();
@@ -257,7 +244,7 @@ pub fn contributions_book(report: &Contributions, reader: &str) -> Book {
                     if report.without_gdp.is_empty() {
                         "none".to_owned()
                     } else {
-                        text_list(&report.without_gdp)
+                        joined(&report.without_gdp)
                     }
                 ),
             ),
