@@ -249,6 +249,13 @@ impl<S: Store> App<S> {
     }
 }
 
+/// Told, as a long piece of work goes, its step, how much of the step is done and how much there
+/// is (the units are the step's own: bytes, rows, changes).
+pub type Progress<'a> = &'a (dyn Fn(&'static str, u64, u64) + Sync);
+
+/// A progress that nobody watches.
+pub fn unwatched(_: &'static str, _: u64, _: u64) {}
+
 /// Encodes an event canonically, with its salt and leaf hash, as the store keeps it.
 pub fn seal(event: &Event, salt: [u8; purl_core::event::SALT_BYTES]) -> StoredEvent {
     let bytes = event.canonical_bytes();

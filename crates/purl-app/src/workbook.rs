@@ -157,6 +157,15 @@ impl Formats {
 
 /// The workbook as the bytes of an `.xlsx` file.
 pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
+    to_xlsx_watched(book, &crate::unwatched)
+}
+
+/// Rows written between two reports of progress.
+const ROWS_PER_REPORT: usize = 1_000;
+
+/// The workbook as the bytes of an `.xlsx` file, telling `progress` of the rows written (step
+/// `rows`) and then of compressing the file (step `compressing`).
+pub fn to_xlsx_watched(book: &Book, progress: crate::Progress<'_>) -> Result<Vec<u8>, XlsxError> {
     let formats = Formats::new();
     let currencies: Vec<&str> = iso_currency::Currency::iter()
         .map(|currency| currency.code())
@@ -164,7 +173,7 @@ pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     for sheet in &book.sheets {
         let worksheet = workbook.add_worksheet();
-        write_sheet(worksheet, sheet, &formats, currencies.len())?;
+        write_sheet(worksheet, sheet, &formats, currencies.len(), progress)?;
     }
     if let Some(first) = book.sheets.first() {
         let worksheet = workbook.add_worksheet();
@@ -204,7 +213,10 @@ pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
         }
         worksheet.set_hidden(true);
     }
-    workbook.save_to_buffer()
+    progress("compressing", 0, 1);
+    let bytes = workbook.save_to_buffer()?;
+    progress("compressing", 1, 1);
+    Ok(bytes)
 }
 
 fn write_sheet(
@@ -212,6 +224,7 @@ fn write_sheet(
     sheet: &Sheet,
     formats: &Formats,
     currencies: usize,
+    progress: crate::Progress<'_>,
 ) -> Result<(), XlsxError> {
     worksheet.set_name(&sheet.name)?;
     worksheet.set_freeze_panes(1, 0)?;
@@ -236,11 +249,16 @@ fn write_sheet(
             }
         }
     }
+    let total = sheet.rows.len() as u64;
     for (row, cells) in (1u32..).zip(&sheet.rows) {
+        if (row as usize).is_multiple_of(ROWS_PER_REPORT) {
+            progress("rows", u64::from(row), total);
+        }
         for ((index, column), cell) in (0u16..).zip(&sheet.columns).zip(cells) {
             write_cell(worksheet, row, index, column.holds, cell, formats)?;
         }
     }
+    progress("rows", total, total);
     Ok(())
 }
 

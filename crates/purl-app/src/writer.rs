@@ -21,6 +21,9 @@ use crate::{replay, seal, to_hash, App, AppError, BatchError, WriteOptions, Writ
 /// A group holds at most this many writes.
 pub const GROUP_WRITES_MAX: usize = 256;
 
+/// A write of at least this many events encodes its records on a second thread.
+const PARALLEL_ENCODING_EVENTS: usize = 64;
+
 type Answer = Result<Written, BatchError>;
 
 /// A write waiting for its turn, with where to send its answer.
@@ -185,14 +188,34 @@ impl<S: Store> App<S> {
         if events.is_empty() && idempotency.is_empty() {
             return Ok(Some(outcomes));
         }
-        let records = touched
-            .iter()
-            .map(|key| state.record(key).expect("touched records exist"))
-            .collect();
-        let stored: Vec<_> = events
-            .iter()
-            .map(|event| seal(event, self.clock.salt()))
-            .collect();
+        let salts: Vec<_> = events.iter().map(|_| self.clock.salt()).collect();
+        let seal_all = || -> Vec<_> {
+            events
+                .iter()
+                .zip(&salts)
+                .map(|(event, salt)| seal(event, *salt))
+                .collect()
+        };
+        let record_all = || -> Vec<_> {
+            touched
+                .iter()
+                .map(|key| state.record(key).expect("touched records exist"))
+                .collect()
+        };
+        // Encoding a large write (an import) is the bulk of its work: the events and the records
+        // are encoded side by side.
+        let (stored, records) = if events.len() >= PARALLEL_ENCODING_EVENTS {
+            std::thread::scope(|scope| {
+                let records = scope.spawn(record_all);
+                let stored = seal_all();
+                (
+                    stored,
+                    records.join().expect("encoding records does not panic"),
+                )
+            })
+        } else {
+            (seal_all(), record_all())
+        };
         let leaves: Vec<Hash> = stored.iter().map(|e| to_hash(&e.leaf_hash)).collect();
         let nodes = merkle::append_nodes(head, &leaves, &|id| frontier[&id]);
         let new_head = head + leaves.len() as u64;

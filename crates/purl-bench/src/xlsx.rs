@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use purl_app::access_log::Reader;
-use purl_app::import::{template, ImportKind};
+use purl_app::import::{template, ImportKind, ImportRequest, Source};
 use purl_app::workbook::{self, Cell};
 use purl_app::{App, SystemClock};
 use purl_core::ids::{Period, STANDARD_CATEGORIES};
@@ -85,17 +85,42 @@ pub async fn run(count: usize) -> anyhow::Result<()> {
     let app = App::new(store, Box::new(SystemClock));
     let started = Instant::now();
     let bytes = std::fs::read(&file)?;
-    let text = purl_app::import::xlsx::sheet_to_csv(&bytes, None)
-        .map_err(|problems| anyhow::anyhow!("{problems:?}"))?;
-    let read_s = started.elapsed().as_secs_f64();
+    let steps = std::sync::Mutex::new(Vec::<(&'static str, f64)>::new());
+    let note_step = |step: &'static str, _done: u64, _total: u64| {
+        let mut steps = steps.lock().expect("not poisoned");
+        if steps.last().is_none_or(|(last, _)| *last != step) {
+            steps.push((step, started.elapsed().as_secs_f64()));
+        }
+    };
+    let request = ImportRequest {
+        kind,
+        file: "requirements.xlsx",
+        source: Source::Xlsx {
+            bytes: &bytes,
+            sheet: None,
+        },
+        idempotency_key: None,
+        dry_run: false,
+    };
     let summary = app
-        .import(&Actor::Operator, kind, "requirements.xlsx", &text, None)
+        .import_or_check(&Actor::Operator, request, &note_step)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let import_s = started.elapsed().as_secs_f64();
+    let steps = steps.into_inner().expect("not poisoned");
+    let took: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .map(|(index, (step, at))| {
+            let end = steps.get(index + 1).map_or(import_s, |(_, next)| *next);
+            format!("{step} {:.2} s", end - at)
+        })
+        .collect();
     println!(
-        "import (read {read_s:.2} s, then validate, store and append to the ledger, synchronous=FULL): {import_s:.2} s for {} rows, {} events",
-        summary.rows, summary.written.events
+        "import (read, validate, store and append to the ledger, synchronous=FULL): {import_s:.2} s for {} rows, {} events ({})",
+        summary.rows,
+        summary.written.events,
+        took.join(", ")
     );
 
     let started = Instant::now();

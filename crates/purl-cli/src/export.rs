@@ -26,15 +26,22 @@ pub fn write_new_file(output: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("while writing {}", output.display()))
 }
 
-/// Writes `book` to `output`: a workbook for `.xlsx`, its first sheet for `.csv`.
+/// Writes `book` to `output`: a workbook for `.xlsx`, its first sheet for `.csv`; a progress bar
+/// counts the rows of a long one.
 pub fn write_book(book: &Book, output: &Path) -> anyhow::Result<usize> {
     let extension = output
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     let bytes = match extension.as_deref() {
-        Some("xlsx") => workbook::to_xlsx(book)
-            .map_err(|error| anyhow::anyhow!("the workbook could not be made: {error}"))?,
+        Some("xlsx") => {
+            let bar = crate::progress::bar(&output.display().to_string());
+            let written = workbook::to_xlsx_watched(book, &|step, done, total| {
+                crate::progress::show(&bar, step, done, total);
+            });
+            bar.finish_and_clear();
+            written.map_err(|error| anyhow::anyhow!("the workbook could not be made: {error}"))?
+        }
         Some("csv") => book
             .sheets
             .first()
@@ -64,14 +71,14 @@ pub async fn run<S: Store>(app: &App<S>, export: &ExportCommand) -> anyhow::Resu
         ),
     };
     let spinner =
-        indicatif::ProgressBar::new_spinner().with_message(format!("exporting {}", kind.name()));
+        indicatif::ProgressBar::new_spinner().with_message(format!("reading {}", kind.name()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let book = app
         .export(&Reader::operator(), kind, app.today())
         .await
         .map_err(explain);
-    let written = book.and_then(|book| write_book(&book, &file.output));
     spinner.finish_and_clear();
+    let written = book.and_then(|book| write_book(&book, &file.output));
     say!(
         "ok: {} {} row(s) written to {}",
         written?,

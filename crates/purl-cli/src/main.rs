@@ -24,6 +24,7 @@ mod ledger;
 mod open_data;
 mod output;
 mod parse;
+mod progress;
 mod read;
 mod run;
 mod serve;

@@ -33,15 +33,8 @@ async fn state<S: Store>(app: &App<S>, what: &str) -> anyhow::Result<State> {
 }
 
 pub async fn verify<S: Store>(app: &App<S>, format: Format) -> anyhow::Result<ExitCode> {
-    let bar = indicatif::ProgressBar::new(0).with_message("verifying");
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} events")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let progress = |done: u64, total: u64| {
-        bar.set_length(total);
-        bar.set_position(done);
-    };
+    let bar = crate::progress::bar("verify");
+    let progress = |done: u64, total: u64| crate::progress::show(&bar, "events", done, total);
     let report = purl_app::verify::verify(app.store(), &progress)
         .await
         .map_err(crate::run::explain)?;

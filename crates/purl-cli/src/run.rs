@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use purl_app::import::{resolve_participant, ImportKind};
+use purl_app::import::{resolve_participant, ImportKind, ImportRequest, Source};
 use purl_app::{App, AppError, WriteOptions};
 use purl_core::command::{Command as Core, NewLine, NewPledge};
 use purl_core::fx::FxRate;
@@ -246,44 +246,37 @@ async fn run_import<S: Store>(
         ),
     };
     let file = &source.file;
+    let source_dry_run = source.dry_run;
     let bytes = std::fs::read(file).with_context(|| format!("while reading {}", file.display()))?;
     let name = file.display().to_string();
     let is_workbook = file
         .extension()
         .is_some_and(|extension| extension.eq_ignore_ascii_case("xlsx"));
-    let text = if is_workbook {
-        purl_app::import::xlsx::sheet_to_csv(&bytes, source.sheet.as_deref()).map_err(
-            |mut problems| {
-                for problem in &mut problems {
-                    problem.file = Some(name.clone());
-                }
-                explain(AppError::Rejected(problems))
-            },
-        )?
+    let source = if is_workbook {
+        Source::Xlsx {
+            bytes: &bytes,
+            sheet: source.sheet.as_deref(),
+        }
     } else {
         if source.sheet.is_some() {
             bail!("--sheet is for .xlsx files; {name} is read as CSV");
         }
-        String::from_utf8(bytes).map_err(|error| {
-            anyhow::anyhow!(
-                "{name}: the file is not UTF-8 (first bad byte at offset {})",
-                error.utf8_error().valid_up_to()
-            )
-        })?
+        Source::Csv(&bytes)
     };
-    let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("importing {name}"));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let request = ImportRequest {
+        kind,
+        file: &name,
+        source,
+        idempotency_key: cli.idempotency_key.clone(),
+        dry_run: source_dry_run,
+    };
+    let bar = crate::progress::bar(&name);
     let result = app
-        .import_or_check(
-            &Actor::Operator,
-            kind,
-            &name,
-            &text,
-            cli.idempotency_key.clone(),
-            source.dry_run,
-        )
+        .import_or_check(&Actor::Operator, request, &|step, done, total| {
+            crate::progress::show(&bar, step, done, total);
+        })
         .await;
-    spinner.finish_and_clear();
+    bar.finish_and_clear();
     let summary = result.map_err(explain)?;
     if cli.format == crate::cli::Format::Json {
         return output::json(&summary);

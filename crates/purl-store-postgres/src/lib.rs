@@ -12,12 +12,15 @@ use purl_store::{
     StoredRecord,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, QueryBuilder};
 
 /// The advisory lock every append takes (an arbitrary constant: "PURL" in ASCII).
 const APPEND_LOCK: i64 = 0x5055_524c;
 /// Connections per process.
 const POOL_CONNECTIONS_MAX: u32 = 8;
+/// Rows per INSERT statement of a commit (7 bound values each stays far below PostgreSQL's limit
+/// of 65,535 parameters).
+const ROWS_PER_INSERT: usize = 512;
 /// A statement running longer than this is cancelled rather than holding the ledger.
 const STATEMENT_TIMEOUT_MS: u64 = 30_000;
 /// Rows read per query when scanning.
@@ -164,37 +167,78 @@ impl Store for PostgresStore {
                 "the app numbers a commit's events from the head on"
             );
             last_seq += 1;
-            sqlx::query("INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(last_seq)
-                .bind(event.at_us)
-                .bind(&event.actor)
-                .bind(&event.kind)
-                .bind(&event.bytes)
-                .bind(&event.salt)
-                .bind(&event.leaf_hash)
+        }
+        for events in commit.events.chunks(ROWS_PER_INSERT) {
+            let seqs = events
+                .iter()
+                .map(|event| to_i64(event.seq))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut insert = QueryBuilder::<Postgres>::new(
+                "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) ",
+            );
+            insert.push_values(events.iter().zip(seqs), |mut row, (event, seq)| {
+                row.push_bind(seq)
+                    .push_bind(event.at_us)
+                    .push_bind(&event.actor)
+                    .push_bind(&event.kind)
+                    .push_bind(&event.bytes)
+                    .push_bind(&event.salt)
+                    .push_bind(&event.leaf_hash);
+            });
+            insert
+                .build()
                 .execute(&mut *transaction)
                 .await
                 .map_err(other)?;
         }
-        for record in &commit.records {
-            sqlx::query(
-                "INSERT INTO records (kind, id, version, body, last_seq) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
-            )
-            .bind(record.key.kind.as_str())
-            .bind(&record.key.id)
-            .bind(to_i64(record.version)?)
-            .bind(&record.body)
-            .bind(last_seq)
-            .execute(&mut *transaction)
-            .await
-            .map_err(other)?;
+        for records in commit.records.chunks(ROWS_PER_INSERT) {
+            let versions = records
+                .iter()
+                .map(|record| to_i64(record.version))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut upsert = QueryBuilder::<Postgres>::new(
+                "INSERT INTO records (kind, id, version, body, last_seq) ",
+            );
+            upsert.push_values(
+                records.iter().zip(versions),
+                |mut row, (record, version)| {
+                    row.push_bind(record.key.kind.as_str())
+                        .push_bind(&record.key.id)
+                        .push_bind(version)
+                        .push_bind(&record.body)
+                        .push_bind(last_seq);
+                },
+            );
+            upsert.push(
+                " ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
+            );
+            upsert
+                .build()
+                .execute(&mut *transaction)
+                .await
+                .map_err(other)?;
         }
-        for (id, hash) in &commit.nodes {
-            sqlx::query("INSERT INTO tree_nodes (level, idx, hash) VALUES ($1, $2, $3)")
-                .bind(i32::try_from(id.level).map_err(|_| corrupt("tree level".into()))?)
-                .bind(to_i64(id.index)?)
-                .bind(hash.as_slice())
+        for nodes in commit.nodes.chunks(ROWS_PER_INSERT) {
+            let places = nodes
+                .iter()
+                .map(|(id, _)| {
+                    let level =
+                        i32::try_from(id.level).map_err(|_| corrupt("tree level".into()))?;
+                    Ok((level, to_i64(id.index)?))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let mut insert =
+                QueryBuilder::<Postgres>::new("INSERT INTO tree_nodes (level, idx, hash) ");
+            insert.push_values(
+                nodes.iter().zip(places),
+                |mut row, ((_, hash), (level, index))| {
+                    row.push_bind(level)
+                        .push_bind(index)
+                        .push_bind(hash.as_slice());
+                },
+            );
+            insert
+                .build()
                 .execute(&mut *transaction)
                 .await
                 .map_err(other)?;

@@ -15,7 +15,7 @@ use purl_store::{
     StoredRecord,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::rows::IdempotencyRow;
 
@@ -23,6 +23,9 @@ use crate::rows::IdempotencyRow;
 pub(crate) const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// One writer at a time is all SQLite allows; a few readers beside it.
 const POOL_CONNECTIONS_MAX: u32 = 4;
+/// Rows per INSERT statement of a commit (7 bound values each stays far below SQLite's limit of
+/// 32,766 variables).
+const ROWS_PER_INSERT: usize = 512;
 /// Events read per query when streaming the ledger.
 pub const EVENTS_PAGE_MAX: u32 = 10_000;
 
@@ -166,39 +169,71 @@ impl Store for SqliteStore {
                 "the app numbers a commit's events from the head on"
             );
             last_seq = to_i64(event.seq)?;
-            sqlx::query(
-                "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(last_seq)
-            .bind(event.at_us)
-            .bind(&event.actor)
-            .bind(&event.kind)
-            .bind(&event.bytes)
-            .bind(&event.salt)
-            .bind(&event.leaf_hash)
-            .execute(&mut *transaction)
-            .await
-            .map_err(other)?;
         }
-        for record in &commit.records {
-            sqlx::query(
-                "INSERT INTO records (kind, id, version, body, last_seq) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
-            )
-            .bind(record.key.kind.as_str())
-            .bind(&record.key.id)
-            .bind(to_i64(record.version)?)
-            .bind(&record.body)
-            .bind(last_seq)
-            .execute(&mut *transaction)
-            .await
-            .map_err(other)?;
+        for events in commit.events.chunks(ROWS_PER_INSERT) {
+            let seqs = events
+                .iter()
+                .map(|event| to_i64(event.seq))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) ",
+            );
+            insert.push_values(events.iter().zip(seqs), |mut row, (event, seq)| {
+                row.push_bind(seq)
+                    .push_bind(event.at_us)
+                    .push_bind(&event.actor)
+                    .push_bind(&event.kind)
+                    .push_bind(&event.bytes)
+                    .push_bind(&event.salt)
+                    .push_bind(&event.leaf_hash);
+            });
+            insert
+                .build()
+                .execute(&mut *transaction)
+                .await
+                .map_err(other)?;
         }
-        for (id, hash) in &commit.nodes {
-            sqlx::query("INSERT INTO tree_nodes (level, idx, hash) VALUES (?, ?, ?)")
-                .bind(i64::from(id.level))
-                .bind(to_i64(id.index)?)
-                .bind(hash.as_slice())
+        for records in commit.records.chunks(ROWS_PER_INSERT) {
+            let versions = records
+                .iter()
+                .map(|record| to_i64(record.version))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut upsert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO records (kind, id, version, body, last_seq) ",
+            );
+            upsert.push_values(
+                records.iter().zip(versions),
+                |mut row, (record, version)| {
+                    row.push_bind(record.key.kind.as_str())
+                        .push_bind(&record.key.id)
+                        .push_bind(version)
+                        .push_bind(&record.body)
+                        .push_bind(last_seq);
+                },
+            );
+            upsert.push(
+                " ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
+            );
+            upsert
+                .build()
+                .execute(&mut *transaction)
+                .await
+                .map_err(other)?;
+        }
+        for nodes in commit.nodes.chunks(ROWS_PER_INSERT) {
+            let indexes = nodes
+                .iter()
+                .map(|(id, _)| to_i64(id.index))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut insert =
+                QueryBuilder::<Sqlite>::new("INSERT INTO tree_nodes (level, idx, hash) ");
+            insert.push_values(nodes.iter().zip(indexes), |mut row, ((id, hash), index)| {
+                row.push_bind(i64::from(id.level))
+                    .push_bind(index)
+                    .push_bind(hash.as_slice());
+            });
+            insert
+                .build()
                 .execute(&mut *transaction)
                 .await
                 .map_err(other)?;

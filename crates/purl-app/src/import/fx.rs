@@ -10,20 +10,18 @@ use purl_core::ids::parse_date;
 use purl_core::money::{Currency, Ratio};
 use purl_core::state::State;
 
-use super::table::{self, cell};
+use super::table::{self, cell, Grid};
 use super::{ImportProblem, Parsed, RowCommand};
 
 fn column_for(_: &DomainError) -> Option<&'static str> {
     None
 }
 
-pub(crate) fn parse(text: &str, _state: &State, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
-    let first_line = text.lines().next().unwrap_or("");
-    let first_cell = first_line.split(',').next().unwrap_or("").trim();
-    if first_cell == "Date" {
-        parse_ecb(text, file)
+pub(crate) fn parse(grid: &Grid, _state: &State, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
+    if grid.header.first().is_some_and(|first| first == "Date") {
+        parse_ecb(grid, file)
     } else {
-        parse_simple(text, file)
+        parse_simple(grid, file)
     }
 }
 
@@ -40,8 +38,8 @@ fn finish(rates: Vec<FxRate>, rows: usize, notes: Vec<String>) -> Parsed {
     }
 }
 
-fn parse_simple(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
-    let table = table::read(text, &["date", "currency", "usd_per_unit"], &["source"])?;
+fn parse_simple(grid: &Grid, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
+    let table = table::read(grid, &["date", "currency", "usd_per_unit"], &["source"])?;
     let mut problems = Vec::new();
     let mut rates: Vec<FxRate> = Vec::new();
     let mut seen = std::collections::HashMap::new();
@@ -90,15 +88,9 @@ fn parse_simple(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
 
 /// Historic currencies the ECB file still carries (CYP, SIT, ...) are not ISO 4217 today; their
 /// columns are skipped and named in the summary.
-fn parse_ecb(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
-    let header: Vec<String> = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(|h| h.trim().to_owned())
-        .collect();
-    let columns: Vec<&str> = header
+fn parse_ecb(grid: &Grid, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
+    let columns: Vec<&str> = grid
+        .header
         .iter()
         .map(String::as_str)
         .filter(|h| !h.is_empty())
@@ -112,7 +104,7 @@ fn parse_ecb(text: &str, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
     }
     let mut optional = columns.clone();
     optional.push("");
-    let table = table::read(text, &["Date"], &optional)?;
+    let table = table::read(grid, &["Date"], &optional)?;
     let currencies: Vec<(&str, Option<Currency>)> = columns
         .iter()
         .filter(|c| **c != "Date")

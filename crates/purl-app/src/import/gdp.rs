@@ -12,7 +12,7 @@ use purl_core::gdp::{is_country_code, GdpFigure, YEARS};
 use purl_core::money::{Currency, Money};
 use purl_core::state::State;
 
-use super::table::{self, cell};
+use super::table::{self, cell, Grid};
 use super::{ImportProblem, Parsed, RowCommand};
 
 pub(crate) const COLUMNS: [&str; 3] = ["Country Code", "Year", "Value"];
@@ -39,8 +39,8 @@ fn whole_dollars(text: &str) -> Result<i64, String> {
     Ok(dollars)
 }
 
-pub(crate) fn parse(text: &str, _state: &State, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
-    let table = table::read(text, &COLUMNS, &OPTIONAL)?;
+pub(crate) fn parse(grid: &Grid, _state: &State, file: &str) -> Result<Parsed, Vec<ImportProblem>> {
+    let table = table::read(grid, &COLUMNS, &OPTIONAL)?;
     let mut problems = Vec::new();
     let mut figures = Vec::new();
     let mut seen: HashMap<(String, i32), usize> = HashMap::new();
@@ -151,7 +151,7 @@ mod tests {
         let text = "Country Name,Country Code,Year,Value,Source\n\
             Netherlands,NLD,2024,1227540000000.4,World Bank WDI NY.GDP.MKTP.CD\n\
             Germany,DEU,2024,..,World Bank WDI NY.GDP.MKTP.CD\n";
-        let parsed = parse(text, &State::default(), "gdp.csv").unwrap();
+        let parsed = parse(&Grid::from_csv(text).unwrap(), &State::default(), "gdp.csv").unwrap();
         let Command::RecordGdp { figures } = &parsed.commands[0].command else {
             panic!("one command");
         };
@@ -164,7 +164,9 @@ mod tests {
     #[test]
     fn every_bad_row_is_named_with_its_column() {
         let text = "Country Code,Year,Value\nnl,2024,5\nNLD,1800,5\nNLD,2024,abc\n";
-        let problems = parse(text, &State::default(), "gdp.csv").err().unwrap();
+        let problems = parse(&Grid::from_csv(text).unwrap(), &State::default(), "gdp.csv")
+            .err()
+            .unwrap();
         let places: Vec<_> = problems
             .iter()
             .map(|p| (p.row.unwrap(), p.column.clone().unwrap()))

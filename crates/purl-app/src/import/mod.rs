@@ -1,6 +1,6 @@
-//! CSV imports. A file is parsed completely before anything is written; every problem names the
-//! file, row (the header is row 1) and column; a file with any problem imports nothing; importing
-//! the same file again changes nothing.
+//! Imports of CSV files and XLSX sheets. A file is read and checked completely before anything is
+//! written; every problem names the file, row (the header is row 1) and column; a file with any
+//! problem imports nothing; importing the same file again changes nothing.
 
 mod fx;
 mod gdp;
@@ -12,6 +12,7 @@ pub mod template;
 pub mod xlsx;
 
 pub use pledges::resolve_participant;
+pub use table::Grid;
 
 use std::fmt;
 
@@ -24,7 +25,7 @@ use purl_store::Store;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{App, AppError, BatchError, WriteOptions, Written};
+use crate::{unwatched, App, AppError, BatchError, Progress, WriteOptions, Written};
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,19 +137,74 @@ pub struct ImportSummary {
     pub dry_run: bool,
 }
 
+/// Where an import's rows come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// A CSV file's bytes (UTF-8).
+    Csv(&'a [u8]),
+    /// An XLSX workbook's bytes and the sheet to read (the first when none is named).
+    Xlsx {
+        bytes: &'a [u8],
+        sheet: Option<&'a str>,
+    },
+}
+
+impl Source<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Source::Csv(bytes) | Source::Xlsx { bytes, .. } => bytes,
+        }
+    }
+
+    /// The source's cells as text; a workbook tells `progress` of the rows read.
+    pub fn read(&self, progress: Progress<'_>) -> Result<Grid, Vec<ImportProblem>> {
+        match *self {
+            Source::Csv(bytes) => {
+                let text = std::str::from_utf8(bytes).map_err(|error| {
+                    vec![ImportProblem::file_level(format!(
+                        "the file is not UTF-8 (first bad byte at offset {})",
+                        error.valid_up_to()
+                    ))]
+                })?;
+                Grid::from_csv(text)
+            }
+            Source::Xlsx { bytes, sheet } => xlsx::read_sheet(bytes, sheet, progress),
+        }
+    }
+
+    /// `problems` found in the source's rows, with what the source adds to explain them.
+    fn explain(&self, problems: Vec<ImportProblem>) -> Vec<ImportProblem> {
+        match *self {
+            Source::Csv(_) => problems,
+            Source::Xlsx { bytes, sheet } => xlsx::explain(bytes, sheet, problems),
+        }
+    }
+}
+
+/// One file to import, and how.
+#[derive(Debug, Clone)]
+pub struct ImportRequest<'a> {
+    pub kind: ImportKind,
+    /// The name problems are reported under.
+    pub file: &'a str,
+    pub source: Source<'a>,
+    pub idempotency_key: Option<String>,
+    /// Checks only: every problem is reported, nothing is written.
+    pub dry_run: bool,
+}
+
 fn parse(
     kind: ImportKind,
-    text: &str,
+    grid: &Grid,
     state: &State,
     file: &str,
 ) -> Result<Parsed, Vec<ImportProblem>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match kind {
-        ImportKind::Pledges => pledges::parse(text, state),
-        ImportKind::Payments => payments::parse(text, state),
-        ImportKind::Fx => fx::parse(text, state, file),
-        ImportKind::Gdp => gdp::parse(text, state, file),
-        ImportKind::Requirements { period } => requirements::parse(text, state, period),
+        ImportKind::Pledges => pledges::parse(grid, state),
+        ImportKind::Payments => payments::parse(grid, state),
+        ImportKind::Fx => fx::parse(grid, state, file),
+        ImportKind::Gdp => gdp::parse(grid, state, file),
+        ImportKind::Requirements { period } => requirements::parse(grid, state, period),
     }
 }
 
@@ -162,29 +218,46 @@ impl<S: Store> App<S> {
         text: &str,
         idempotency_key: Option<String>,
     ) -> Result<ImportSummary, AppError> {
-        self.import_or_check(actor, kind, file, text, idempotency_key, false)
-            .await
+        let request = ImportRequest {
+            kind,
+            file,
+            source: Source::Csv(text.as_bytes()),
+            idempotency_key,
+            dry_run: false,
+        };
+        self.import_or_check(actor, request, &unwatched).await
     }
 
-    /// Imports one CSV file all-or-nothing, or with `dry_run` only checks it: every problem of the
+    /// Imports one file all-or-nothing, or with `dry_run` only checks it: every problem of the
     /// file is reported at once either way, and a dry run writes nothing.
     pub async fn import_or_check(
         &self,
         actor: &Actor,
-        kind: ImportKind,
-        file: &str,
-        text: &str,
-        idempotency_key: Option<String>,
-        dry_run: bool,
+        request: ImportRequest<'_>,
+        progress: Progress<'_>,
     ) -> Result<ImportSummary, AppError> {
+        // Steps: `reading` (rows of a workbook), `checking` (rows), `writing` (changes).
+        let ImportRequest {
+            kind,
+            file,
+            source,
+            idempotency_key,
+            dry_run,
+        } = request;
         let name_problems = |mut problems: Vec<ImportProblem>| {
             for problem in &mut problems {
                 problem.file = Some(file.to_owned());
             }
             AppError::Rejected(problems)
         };
+        let grid = source.read(progress).map_err(name_problems)?;
+        let rows = grid.rows.len() as u64;
+        progress("checking", 0, rows);
         let state = self.load_state().await?;
-        let parsed = parse(kind, text, &state, file).map_err(name_problems)?;
+        let parsed = parse(kind, &grid, &state, file)
+            .map_err(|problems| name_problems(source.explain(problems)))?;
+        drop(grid);
+        progress("checking", rows, rows);
         tracing::info!(
             file,
             kind = kind.name(),
@@ -199,10 +272,11 @@ impl<S: Store> App<S> {
             .collect();
         let commands: Vec<Command> = parsed.commands.into_iter().map(|c| c.command).collect();
         let count = commands.len();
+        progress("writing", 0, count as u64);
         let request = format!(
             "import {} {}",
             kind.name(),
-            hex::encode(Sha256::digest(text.as_bytes()))
+            hex::encode(Sha256::digest(source.bytes()))
         );
         let options = WriteOptions {
             idempotency_key,
@@ -236,6 +310,7 @@ impl<S: Store> App<S> {
             ),
             BatchError::App(error) => error,
         })?;
+        progress("writing", count as u64, count as u64);
         Ok(ImportSummary {
             file: file.to_owned(),
             kind: kind.name(),

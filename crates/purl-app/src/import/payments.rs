@@ -10,7 +10,7 @@ use purl_core::ids::{parse_date, Reference, Text};
 use purl_core::money::{Currency, Money};
 use purl_core::state::State;
 
-use super::table::{self, cell};
+use super::table::{self, cell, Grid};
 use super::{ImportProblem, Parsed, RowCommand};
 
 pub(crate) const COLUMNS: [&str; 5] = [
@@ -32,8 +32,8 @@ fn column_for(error: &DomainError) -> Option<&'static str> {
 
 type PaymentKey = (Reference, Money, chrono::NaiveDate, String);
 
-pub(crate) fn parse(text: &str, state: &State) -> Result<Parsed, Vec<ImportProblem>> {
-    let table = table::read(text, &COLUMNS, &[])?;
+pub(crate) fn parse(grid: &Grid, state: &State) -> Result<Parsed, Vec<ImportProblem>> {
+    let table = table::read(grid, &COLUMNS, &[])?;
     let mut problems = Vec::new();
     let mut recorded: HashMap<PaymentKey, usize> = HashMap::new();
     for payment in state.payments.values() {

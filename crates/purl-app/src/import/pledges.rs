@@ -9,7 +9,7 @@ use purl_core::money::{Currency, Money};
 use purl_core::pledge::{Earmark, Pledge, PledgeStatus};
 use purl_core::state::State;
 
-use super::table::{self, boolean, cell, Row};
+use super::table::{self, boolean, cell, Grid, Row};
 use super::{ImportProblem, Parsed, RowCommand};
 
 pub(crate) const COLUMNS: [&str; 13] = [
@@ -73,8 +73,8 @@ fn known_categories(state: &State) -> BTreeSet<String> {
     known
 }
 
-pub(crate) fn parse(text: &str, state: &State) -> Result<Parsed, Vec<ImportProblem>> {
-    let table = table::read(text, &COLUMNS, &[])?;
+pub(crate) fn parse(grid: &Grid, state: &State) -> Result<Parsed, Vec<ImportProblem>> {
+    let table = table::read(grid, &COLUMNS, &[])?;
     let mut problems = Vec::new();
     let mut pledges: Vec<(usize, NewPledge)> = Vec::new();
     let mut seen: HashMap<Reference, usize> = HashMap::new();
@@ -203,7 +203,7 @@ fn changes_to(existing: &Pledge, row: &NewPledge) -> Result<Vec<Command>, (&'sta
 }
 
 fn parse_row(
-    row: &Row,
+    row: &Row<'_>,
     state: &State,
     known: &BTreeSet<String>,
     problems: &mut Vec<ImportProblem>,
@@ -291,7 +291,7 @@ fn parse_row(
 }
 
 fn parse_contributors(
-    row: &Row,
+    row: &Row<'_>,
     state: &State,
     problems: &mut Vec<ImportProblem>,
 ) -> Vec<ParticipantCode> {
@@ -313,7 +313,7 @@ fn parse_contributors(
 }
 
 fn parse_earmark(
-    row: &Row,
+    row: &Row<'_>,
     known: &BTreeSet<String>,
     problems: &mut Vec<ImportProblem>,
 ) -> Option<Earmark> {

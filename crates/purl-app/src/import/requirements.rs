@@ -11,7 +11,7 @@ use purl_core::limits::LINE_QUANTITY_MAX;
 use purl_core::money::{Currency, Money};
 use purl_core::state::State;
 
-use super::table::{self, boolean, cell, Row};
+use super::table::{self, boolean, cell, Grid, Row};
 use super::{ImportProblem, Parsed, RowCommand};
 
 pub(crate) const COLUMNS: [&str; 9] = [
@@ -43,11 +43,11 @@ struct ItemRow {
 }
 
 pub(crate) fn parse(
-    text: &str,
+    grid: &Grid,
     state: &State,
     period: Period,
 ) -> Result<Parsed, Vec<ImportProblem>> {
-    let table = table::read(text, &COLUMNS, &[])?;
+    let table = table::read(grid, &COLUMNS, &[])?;
     let mut problems = Vec::new();
     let mut ranked: Vec<(u32, usize, NewLine)> = Vec::new();
     let mut ranks: HashMap<u32, usize> = HashMap::new();
@@ -149,7 +149,7 @@ fn parse_quantity(text: &str) -> Result<u64, String> {
     }
 }
 
-fn parse_item(row: &Row, problems: &mut Vec<ImportProblem>) -> Option<ItemRow> {
+fn parse_item(row: &Row<'_>, problems: &mut Vec<ImportProblem>) -> Option<ItemRow> {
     let code = cell(
         problems,
         row,
@@ -198,7 +198,7 @@ fn parse_item(row: &Row, problems: &mut Vec<ImportProblem>) -> Option<ItemRow> {
 /// Adds an unknown item or reprices a known one; refuses a known item described differently.
 fn item_command(
     state: &State,
-    row: &Row,
+    row: &Row<'_>,
     item: &ItemRow,
     new_items: &mut HashMap<ItemCode, usize>,
     problems: &mut Vec<ImportProblem>,

@@ -1,26 +1,102 @@
-//! A CSV file with a header row, read strictly: known columns only, every row as wide as the header.
-
-use std::collections::HashMap;
+//! The cells of an input — a CSV file or a workbook's sheet — as text, and the strict reading of
+//! them: known columns only, every row as wide as the header.
 
 use super::ImportProblem;
 
 /// Rows of a file beyond this are refused before parsing: a list or ledger file is never larger.
 pub(crate) const IMPORT_ROWS_MAX: usize = 1_000_000;
 
-pub(crate) struct Table {
-    pub rows: Vec<Row>,
+/// An input's cells as text: the header row and each row after it, trimmed of the `'` an export
+/// puts before formula-like text.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Grid {
+    pub header: Vec<String>,
+    /// Each row's number (1-based, the header is row 1) and cells.
+    pub rows: Vec<(usize, Vec<String>)>,
 }
 
-pub(crate) struct Row {
+impl Grid {
+    /// Reads CSV text (a leading byte-order mark is ignored); every row must be as wide as the
+    /// header.
+    pub fn from_csv(text: &str) -> Result<Grid, Vec<ImportProblem>> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(text.as_bytes());
+        let header = reader
+            .headers()
+            .map_err(|error| {
+                vec![ImportProblem::file_level(format!(
+                    "cannot read the header row: {error}"
+                ))]
+            })?
+            .iter()
+            .map(|h| h.trim().to_owned())
+            .collect();
+        let mut grid = Grid {
+            header,
+            rows: Vec::new(),
+        };
+        let mut problems = Vec::new();
+        for (index, record) in reader.records().enumerate() {
+            let number = index + 2;
+            if index >= IMPORT_ROWS_MAX {
+                problems.push(too_many_rows());
+                break;
+            }
+            match record {
+                Ok(record) => grid.push(number, record.iter().map(str::to_owned).collect()),
+                Err(error) => problems.push(ImportProblem {
+                    file: None,
+                    row: error
+                        .position()
+                        .map(|p| usize::try_from(p.line()).unwrap_or(number)),
+                    column: None,
+                    message: csv_message(&error),
+                }),
+            }
+        }
+        if problems.is_empty() {
+            Ok(grid)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Adds row `number`, its cells as written (see [`unescape`]).
+    pub(crate) fn push(&mut self, number: usize, mut cells: Vec<String>) {
+        for cell in &mut cells {
+            unescape(cell);
+        }
+        self.rows.push((number, cells));
+    }
+}
+
+pub(crate) fn too_many_rows() -> ImportProblem {
+    ImportProblem::file_level(format!("more than {IMPORT_ROWS_MAX} rows"))
+}
+
+/// The rows of a grid whose header was checked.
+pub(crate) struct Table<'a> {
+    pub rows: Vec<Row<'a>>,
+}
+
+pub(crate) struct Row<'a> {
     /// 1-based with the header as row 1.
     pub number: usize,
-    cells: HashMap<String, String>,
+    header: &'a [String],
+    cells: &'a [String],
 }
 
-impl Row {
+impl Row<'_> {
     /// The trimmed cell of `column` (a column the table was read with).
     pub fn get(&self, column: &str) -> &str {
-        self.cells.get(column).map_or("", |cell| cell.trim())
+        self.header
+            .iter()
+            .position(|name| name == column)
+            .and_then(|index| self.cells.get(index))
+            .map_or("", |cell| cell.trim())
     }
 
     pub fn problem(&self, column: &str, message: impl Into<String>) -> ImportProblem {
@@ -28,56 +104,39 @@ impl Row {
     }
 }
 
-/// Reads `text` whose header must hold exactly `required` plus any of `optional`.
-pub(crate) fn read(
-    text: &str,
+/// Reads `grid`, whose header must hold exactly `required` plus any of `optional`, and whose rows
+/// must each be as wide as the header.
+pub(crate) fn read<'a>(
+    grid: &'a Grid,
     required: &[&str],
     optional: &[&str],
-) -> Result<Table, Vec<ImportProblem>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|error| {
-            vec![ImportProblem::file_level(format!(
-                "cannot read the header row: {error}"
-            ))]
-        })?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
-    check_header(&header, required, optional)?;
-    let mut rows = Vec::new();
+) -> Result<Table<'a>, Vec<ImportProblem>> {
+    check_header(&grid.header, required, optional)?;
+    let width = grid.header.len();
     let mut problems = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let number = index + 2;
-        if index >= IMPORT_ROWS_MAX {
-            problems.push(ImportProblem::file_level(format!(
-                "more than {IMPORT_ROWS_MAX} rows"
-            )));
-            break;
-        }
-        match record {
-            Ok(record) => {
-                let cells = header
-                    .iter()
-                    .cloned()
-                    .zip(record.iter().map(unescape))
-                    .collect();
-                rows.push(Row { number, cells });
+    let rows = grid
+        .rows
+        .iter()
+        .filter_map(|(number, cells)| {
+            if cells.len() > width && cells[width..].iter().any(|cell| !cell.trim().is_empty()) {
+                problems.push(ImportProblem {
+                    file: None,
+                    row: Some(*number),
+                    column: None,
+                    message: format!(
+                        "the row has {} cells but the header has {width}",
+                        cells.len()
+                    ),
+                });
+                return None;
             }
-            Err(error) => problems.push(ImportProblem {
-                file: None,
-                row: error
-                    .position()
-                    .map(|p| usize::try_from(p.line()).unwrap_or(number)),
-                column: None,
-                message: csv_message(&error),
-            }),
-        }
-    }
+            Some(Row {
+                number: *number,
+                header: &grid.header,
+                cells,
+            })
+        })
+        .collect();
     if problems.is_empty() {
         Ok(Table { rows })
     } else {
@@ -87,10 +146,12 @@ pub(crate) fn read(
 
 /// A cell as written: without the `'` an export puts before text a spreadsheet would take for a
 /// formula (see `crate::workbook`).
-fn unescape(cell: &str) -> String {
-    match cell.strip_prefix('\'') {
-        Some(rest) if crate::workbook::is_formula_like(rest) => rest.to_owned(),
-        _ => cell.to_owned(),
+fn unescape(cell: &mut String) {
+    if cell
+        .strip_prefix('\'')
+        .is_some_and(crate::workbook::is_formula_like)
+    {
+        cell.remove(0);
     }
 }
 
@@ -150,7 +211,7 @@ fn check_header(
 }
 
 /// Parses `true`/`false`, or `default` when empty.
-pub(crate) fn boolean(row: &Row, column: &str, default: bool) -> Result<bool, ImportProblem> {
+pub(crate) fn boolean(row: &Row<'_>, column: &str, default: bool) -> Result<bool, ImportProblem> {
     match row.get(column) {
         "" => Ok(default),
         "true" => Ok(true),
@@ -162,7 +223,7 @@ pub(crate) fn boolean(row: &Row, column: &str, default: bool) -> Result<bool, Im
 /// Collects every problem of a parse; `value` of each cell or the problem found.
 pub(crate) fn cell<T, E: std::fmt::Display>(
     problems: &mut Vec<ImportProblem>,
-    row: &Row,
+    row: &Row<'_>,
     column: &str,
     parsed: Result<T, E>,
 ) -> Option<T> {

@@ -1,5 +1,5 @@
-//! Excel workbooks in: one sheet (by name, or the first) read into the same rows as a CSV file, so
-//! every import checks an XLSX sheet exactly as it checks CSV. Numbers are taken as Excel stores
+//! Excel workbooks in: one sheet (by name, or the first) read into the same grid of text cells as
+//! a CSV file, so every import checks an XLSX sheet exactly as it checks CSV. Numbers are taken as Excel stores
 //! them and written out in their shortest exact decimal form (a cell holding 577000000.1 is
 //! `577000000.10` once parsed as money; a value that is not a whole number of minor units is an
 //! error of the money parser, naming the cell). Date cells become `YYYY-MM-DD`. Formulas, error
@@ -7,9 +7,14 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{DataRef, Reader, Xlsx};
 
+use super::table::{too_many_rows, Grid, IMPORT_ROWS_MAX};
 use super::ImportProblem;
+use crate::Progress;
+
+/// Rows read between two reports of progress.
+const ROWS_PER_REPORT: usize = 1_000;
 
 /// The workbook's column letters for a 0-based column index (`A`, `B`, …, `AA`).
 fn column_letters(mut index: u32) -> String {
@@ -29,15 +34,16 @@ fn cell_name(row: u32, column: u32) -> String {
 }
 
 /// A cell as the CSV import would see it, or why it cannot be read.
-fn cell_text(cell: &Data) -> Result<String, String> {
+fn cell_text(cell: &DataRef<'_>) -> Result<String, String> {
     match cell {
-        Data::Empty => Ok(String::new()),
-        Data::String(text) => Ok(text.clone()),
-        Data::Int(value) => Ok(value.to_string()),
-        Data::Float(value) if value.is_finite() => Ok(format!("{value}")),
-        Data::Float(value) => Err(format!("holds the number {value}")),
-        Data::Bool(value) => Ok(value.to_string()),
-        Data::DateTime(value) => match value.as_datetime() {
+        DataRef::Empty => Ok(String::new()),
+        DataRef::String(text) => Ok(text.clone()),
+        DataRef::SharedString(text) => Ok((*text).to_owned()),
+        DataRef::Int(value) => Ok(value.to_string()),
+        DataRef::Float(value) if value.is_finite() => Ok(format!("{value}")),
+        DataRef::Float(value) => Err(format!("holds the number {value}")),
+        DataRef::Bool(value) => Ok(value.to_string()),
+        DataRef::DateTime(value) => match value.as_datetime() {
             Some(moment) if moment.time() == chrono::NaiveTime::MIN => {
                 Ok(moment.date().format("%Y-%m-%d").to_string())
             }
@@ -46,15 +52,137 @@ fn cell_text(cell: &Data) -> Result<String, String> {
             )),
             None => Err("holds a date Excel cannot represent".into()),
         },
-        Data::DateTimeIso(text) => Ok(text.get(..10).unwrap_or(text).to_owned()),
-        Data::DurationIso(text) => Err(format!("holds a duration ({text})")),
-        Data::Error(error) => Err(format!("holds the error {error}")),
+        DataRef::DateTimeIso(text) => Ok(text.get(..10).unwrap_or(text).to_owned()),
+        DataRef::DurationIso(text) => Err(format!("holds a duration ({text})")),
+        DataRef::Error(error) => Err(format!("holds the error {error}")),
     }
 }
 
-/// Reads sheet `sheet` (or the first) of the workbook `bytes` as CSV text. Problems name the
-/// sheet's row (1-based, as Excel shows it) and the header of the column.
-pub fn sheet_to_csv(bytes: &[u8], sheet: Option<&str>) -> Result<String, Vec<ImportProblem>> {
+/// A cell that cannot be read: where it is (0-based) and why.
+struct BadCell {
+    row: u32,
+    column: u32,
+    reason: String,
+}
+
+/// The filled cells of a sheet as text, row by row in the sheet's order, read in one pass.
+struct Cells {
+    /// Each filled row's 0-based number and cells (by absolute column; unfilled ones empty).
+    rows: Vec<(u32, Vec<String>)>,
+    /// The leftmost filled column.
+    left: u32,
+    bad: Vec<BadCell>,
+}
+
+fn read_cells<R: std::io::Read + std::io::Seek>(
+    workbook: &mut Xlsx<R>,
+    name: &str,
+    progress: Progress<'_>,
+) -> Result<Cells, String> {
+    let mut reader = workbook
+        .worksheet_cells_reader(name)
+        .map_err(|error| error.to_string())?;
+    let rows = u64::from(reader.dimensions().end.0) + 1;
+    let mut cells = Cells {
+        rows: Vec::new(),
+        left: u32::MAX,
+        bad: Vec::new(),
+    };
+    while let Some(cell) = reader
+        .next_cell_with_formula()
+        .map_err(|error| error.to_string())?
+    {
+        let (row, column) = cell.pos;
+        let text = match (&cell.formula, cell_text(&cell.value)) {
+            (Some(formula), _) if !formula.is_empty() => {
+                cells.bad.push(BadCell {
+                    row,
+                    column,
+                    reason: format!("holds the formula ={formula}; paste its value instead"),
+                });
+                continue;
+            }
+            (_, Ok(text)) if text.is_empty() => continue,
+            (_, Ok(text)) => text,
+            (_, Err(reason)) => {
+                cells.bad.push(BadCell {
+                    row,
+                    column,
+                    reason,
+                });
+                continue;
+            }
+        };
+        if cells.rows.last().is_none_or(|(last, _)| *last != row) {
+            if cells.rows.len() > IMPORT_ROWS_MAX {
+                break;
+            }
+            if cells.rows.len().is_multiple_of(ROWS_PER_REPORT) {
+                progress("reading", u64::from(row), rows);
+            }
+            cells.rows.push((row, Vec::new()));
+        }
+        let (_, record) = cells.rows.last_mut().expect("a row was just pushed");
+        let index = column as usize;
+        if record.len() <= index {
+            record.resize(index + 1, String::new());
+        }
+        record[index] = text;
+        cells.left = cells.left.min(column);
+    }
+    Ok(cells)
+}
+
+/// `problems`, preceded by one for each merged cell of the header: merged header cells leave all
+/// but their first cell empty, which the problems found would not say plainly. (Merges are
+/// listed after the cells, so they are read only when something is wrong.)
+fn explain_merges<R: std::io::Read + std::io::Seek>(
+    workbook: &mut Xlsx<R>,
+    name: &str,
+    mut problems: Vec<ImportProblem>,
+) -> Vec<ImportProblem> {
+    let regions = workbook.merge_cells_by_sheet_name(name).unwrap_or_default();
+    let merged = regions
+        .iter()
+        .filter(|region| region.start.0 == 0)
+        .map(|region| {
+            ImportProblem::file_level(format!(
+            "sheet '{name}': the header cells {}:{} are merged; give each column its own header",
+            cell_name(region.start.0, region.start.1),
+            cell_name(region.end.0, region.end.1)
+        ))
+        });
+    problems.splice(0..0, merged);
+    problems
+}
+
+/// What is wrong with sheet `sheet` (or the first) of the workbook `bytes`, its merged header
+/// cells named first.
+pub(crate) fn explain(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    problems: Vec<ImportProblem>,
+) -> Vec<ImportProblem> {
+    let Ok(mut workbook) = Xlsx::new(Cursor::new(bytes)) else {
+        return problems;
+    };
+    let name = match sheet {
+        Some(name) => name.to_owned(),
+        None => match workbook.sheet_names().first() {
+            Some(first) => first.clone(),
+            None => return problems,
+        },
+    };
+    explain_merges(&mut workbook, &name, problems)
+}
+
+/// Reads sheet `sheet` (or the first) of the workbook `bytes`. Problems name the sheet's row
+/// (1-based, as Excel shows it) and the header of the column.
+pub fn read_sheet(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    progress: Progress<'_>,
+) -> Result<Grid, Vec<ImportProblem>> {
     let file_problem = |message: String| vec![ImportProblem::file_level(message)];
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|error| file_problem(format!("not an XLSX workbook: {error}")))?;
@@ -75,102 +203,74 @@ pub fn sheet_to_csv(bytes: &[u8], sheet: Option<&str>) -> Result<String, Vec<Imp
             .cloned()
             .ok_or_else(|| file_problem("the workbook has no sheet".into()))?,
     };
-    let range = workbook
-        .worksheet_range(&name)
+    let Cells {
+        mut rows,
+        left,
+        bad,
+    } = read_cells(&mut workbook, &name, progress)
         .map_err(|error| file_problem(format!("sheet '{name}': {error}")))?;
-    let Some((top, left)) = range.start() else {
-        return Err(file_problem(format!("sheet '{name}' is empty")));
-    };
-    if top != 0 {
-        return Err(file_problem(format!(
-            "sheet '{name}': the header must be in row 1 (the first filled row is {})",
-            top + 1
-        )));
+    if rows.len() > IMPORT_ROWS_MAX {
+        return Err(vec![too_many_rows()]);
     }
-    let mut problems = Vec::new();
-    if workbook.load_merged_regions().is_ok() {
-        for (_, _, region) in workbook.merged_regions_by_sheet(&name) {
-            if region.start.0 == 0 {
-                problems.push(ImportProblem::file_level(format!(
-                    "sheet '{name}': the header cells {}:{} are merged; give each column its own header",
-                    cell_name(region.start.0, region.start.1),
-                    cell_name(region.end.0, region.end.1)
-                )));
-            }
+    let first_row = rows.first().map(|(row, _)| *row);
+    let first_bad = bad.iter().map(|cell| cell.row).min();
+    match first_row.into_iter().chain(first_bad).min() {
+        None => return Err(file_problem(format!("sheet '{name}' is empty"))),
+        Some(0) => {}
+        Some(top) => {
+            return Err(file_problem(format!(
+                "sheet '{name}': the header must be in row 1 (the first filled row is {})",
+                top + 1
+            )))
         }
     }
-    let rows: Vec<&[Data]> = range.rows().collect();
-    let header: Vec<String> = rows
-        .first()
-        .map(|cells| {
-            cells
-                .iter()
-                .map(|cell| cell_text(cell).unwrap_or_default().trim().to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    let column_of = |index: usize| {
+    let left = bad.iter().map(|cell| cell.column).fold(left, u32::min);
+    let skip = left as usize;
+    let width = rows
+        .iter()
+        .map(|(_, cells)| cells.len().saturating_sub(skip))
+        .max()
+        .unwrap_or(0);
+    for (_, cells) in &mut rows {
+        cells.drain(..skip.min(cells.len()));
+    }
+    let mut header = match rows.first() {
+        Some((0, _)) => rows.remove(0).1,
+        _ => Vec::new(),
+    };
+    for cell in &mut header {
+        *cell = cell.trim().to_owned();
+    }
+    header.resize(width.max(header.len()), String::new());
+    let column_of = |column: u32| {
         header
-            .get(index)
+            .get((column - left) as usize)
             .filter(|h| !h.is_empty())
             .cloned()
-            .unwrap_or_else(|| column_letters(u32::try_from(index).unwrap_or(0) + left))
+            .unwrap_or_else(|| column_letters(column))
     };
-    if let Ok(formulas) = workbook.worksheet_formula(&name) {
-        for (row, column, formula) in formulas.used_cells() {
-            if !formula.is_empty() {
-                let (row, column) = (
-                    row + formulas.start().map_or(0, |s| s.0 as usize),
-                    column + formulas.start().map_or(0, |s| s.1 as usize),
-                );
-                problems.push(ImportProblem::at(
-                    row + 1,
-                    &column_of(column.saturating_sub(left as usize)),
-                    format!(
-                        "cell {} holds the formula ={formula}; paste its value instead",
-                        cell_name(
-                            u32::try_from(row).unwrap_or(0),
-                            u32::try_from(column).unwrap_or(0)
-                        )
-                    ),
-                ));
-            }
-        }
-    }
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for (index, cells) in rows.iter().enumerate() {
-        let mut record = Vec::with_capacity(cells.len());
-        for (column, cell) in cells.iter().enumerate() {
-            match cell_text(cell) {
-                Ok(text) => record.push(text),
-                Err(reason) => {
-                    problems.push(ImportProblem::at(
-                        index + 1,
-                        &column_of(column),
-                        format!(
-                            "cell {} {reason}",
-                            cell_name(
-                                u32::try_from(index).unwrap_or(0),
-                                u32::try_from(column).unwrap_or(0) + left
-                            )
-                        ),
-                    ));
-                    record.push(String::new());
-                }
-            }
-        }
-        if writer.write_record(&record).is_err() {
-            problems.push(ImportProblem::file_level("the sheet could not be read"));
-            break;
-        }
-    }
+    let problems: Vec<ImportProblem> = bad
+        .iter()
+        .map(|cell| {
+            ImportProblem::at(
+                cell.row as usize + 1,
+                &column_of(cell.column),
+                format!("cell {} {}", cell_name(cell.row, cell.column), cell.reason),
+            )
+        })
+        .collect();
     if !problems.is_empty() {
-        return Err(problems);
+        return Err(explain_merges(&mut workbook, &name, problems));
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|_| file_problem("the sheet could not be read".into()))?;
-    String::from_utf8(bytes).map_err(|_| file_problem("the sheet is not valid text".into()))
+    let mut grid = Grid {
+        header,
+        rows: Vec::with_capacity(rows.len()),
+    };
+    for (row, cells) in rows {
+        // Excel shows 0-based row `row` as row `row + 1`; the header is row 1.
+        grid.push(row as usize + 1, cells);
+    }
+    Ok(grid)
 }
 
 #[cfg(test)]
@@ -190,15 +290,15 @@ mod tests {
     #[test]
     fn numbers_keep_their_exact_decimal_form() {
         assert_eq!(
-            cell_text(&Data::Float(577_000_000.1)).unwrap(),
+            cell_text(&DataRef::Float(577_000_000.1)).unwrap(),
             "577000000.1"
         );
         assert_eq!(
-            cell_text(&Data::Float(0.1 + 0.2)).unwrap(),
+            cell_text(&DataRef::Float(0.1 + 0.2)).unwrap(),
             "0.30000000000000004"
         );
         assert_eq!(
-            cell_text(&Data::Float(1e21)).unwrap(),
+            cell_text(&DataRef::Float(1e21)).unwrap(),
             "1000000000000000000000"
         );
     }

@@ -5,7 +5,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use purl_app::import::ImportKind;
+use purl_app::import::{ImportKind, ImportRequest, Source};
+use purl_app::unwatched;
 use purl_core::ids::Period;
 use purl_core::policy::{allows, Action};
 use serde::Deserialize;
@@ -92,30 +93,28 @@ async fn import(
     let name = query
         .name
         .unwrap_or_else(|| format!("{}.{extension}", kind.name()));
-    let text = if workbook {
-        purl_app::import::xlsx::sheet_to_csv(&body, query.sheet.as_deref()).map_err(
-            |mut problems| {
-                for problem in &mut problems {
-                    problem.file = Some(name.clone());
-                }
-                caller.problem(purl_app::AppError::Rejected(problems))
-            },
-        )?
+    let source = if workbook {
+        Source::Xlsx {
+            bytes: &body,
+            sheet: query.sheet.as_deref(),
+        }
     } else {
-        String::from_utf8(body.to_vec()).map_err(|error| {
-            Problem::invalid(
-                "body",
-                format!(
-                    "the file is not UTF-8 (first bad byte at offset {})",
-                    error.utf8_error().valid_up_to()
-                ),
-            )
-        })?
+        Source::Csv(&body)
     };
     let key = idempotency_key(&headers)?.map(|key| format!("{}:{key}", actor.ledger_name()));
     let summary = ctx
         .app
-        .import_or_check(actor, kind, &name, &text, key, query.dry_run)
+        .import_or_check(
+            actor,
+            ImportRequest {
+                kind,
+                file: &name,
+                source,
+                idempotency_key: key,
+                dry_run: query.dry_run,
+            },
+            &unwatched,
+        )
         .await
         .map_err(|e| caller.problem(e))?;
     ctx.checkpoint_if_due().await;
