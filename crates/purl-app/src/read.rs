@@ -517,6 +517,23 @@ impl<S: Store> App<S> {
         Ok(value)
     }
 
+    /// The overview as the reader may see it, typed (for pages): the pledges it may not see left
+    /// out, and the payments of a pledge it sees only in summary taken away.
+    pub async fn overview_view(
+        &self,
+        reader: &Reader<'_>,
+        as_of: chrono::NaiveDate,
+    ) -> Result<purl_core::report::Overview, AppError> {
+        let (mut overview, summarised) = self.overview_seen(reader, as_of).await?;
+        for (figure, summary) in overview.pledges.iter_mut().zip(summarised) {
+            if summary {
+                figure.paid = None;
+                figure.paid_usd = None;
+            }
+        }
+        Ok(overview)
+    }
+
     /// The overview as the reader sees it, and for each pledge figure kept whether it is a summary.
     async fn overview_seen(
         &self,

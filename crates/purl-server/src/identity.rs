@@ -24,6 +24,8 @@ pub struct Caller {
     pub actor: Option<Actor>,
     /// The session cookie, when the caller signed in with a browser session.
     pub session_cookie: Option<String>,
+    /// The session's CSRF token: pages put it in their forms and check it on every post.
+    pub csrf: Option<String>,
     pub request_id: String,
 }
 
@@ -90,7 +92,13 @@ fn bearer(headers: &HeaderMap) -> Option<Result<String, ()>> {
 }
 
 /// Paths a session whose password must still be changed may use.
-const PASSWORD_CHANGE_PATHS: [&str; 2] = ["/api/v1/session", "/api/v1/session/password"];
+const PASSWORD_CHANGE_PATHS: [&str; 5] = [
+    "/api/v1/session",
+    "/api/v1/session/password",
+    "/password",
+    "/sign-out",
+    "/assets/purl.css",
+];
 
 /// Identifies the caller, enforces CSRF for session-authenticated writes, and gives every request
 /// an id that the response (`X-Request-Id`) and the log carry.
@@ -103,6 +111,12 @@ pub async fn identify(State(ctx): State<Ctx>, mut request: Request, next: Next) 
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
+        }
+        // A page asks for the new password instead of refusing.
+        Err(problem)
+            if problem.code == "password-change-required" && !path.starts_with("/api/") =>
+        {
+            axum::response::Redirect::to("/password").into_response()
         }
         Err(problem) => problem.into_response(),
     };
@@ -155,8 +169,19 @@ async fn caller_of(
         return Ok(Caller {
             actor: Some(actor),
             session_cookie: None,
+            csrf: None,
             request_id: request_id.to_owned(),
         });
+    }
+    // Pages carry the CSRF token in their forms, checked by the page (`pages::form`); a
+    // state-changing page request from another site is refused here.
+    let page = !path.starts_with("/api/");
+    if unsafe_method && page && cross_site(headers) {
+        return Err(Problem::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "cross-site",
+            "a form of another site cannot change anything here",
+        ));
     }
     if let Some(value) = cookie(headers, SESSION_COOKIE) {
         let found = ctx
@@ -165,7 +190,7 @@ async fn caller_of(
             .await
             .map_err(|error| Problem::from_app(error, request_id))?;
         if let Some((session, actor)) = found {
-            if unsafe_method {
+            if unsafe_method && !page {
                 let presented = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
                 if presented != Some(session.csrf.as_str()) {
                     let reader = Reader::new(Some(&actor), request_id);
@@ -195,6 +220,7 @@ async fn caller_of(
             return Ok(Caller {
                 actor: Some(actor),
                 session_cookie: Some(value),
+                csrf: Some(session.csrf),
                 request_id: request_id.to_owned(),
             });
         }
@@ -202,6 +228,26 @@ async fn caller_of(
     Ok(Caller {
         actor: None,
         session_cookie: None,
+        csrf: None,
         request_id: request_id.to_owned(),
     })
+}
+
+/// Whether the browser says the request comes from another site: `Sec-Fetch-Site` when the
+/// browser sends it (only `same-origin` and `none`, a request the user made, pass); else an
+/// `Origin` naming another host than the one the request was sent to. (`Origin: null`, which
+/// browsers send under `Referrer-Policy: no-referrer`, says nothing; the session's SameSite
+/// cookie and the form's CSRF token still hold.)
+fn cross_site(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (text("origin"), text("host")) {
+        (Some("null") | None, _) => false,
+        (Some(origin), Some(host)) => {
+            origin.split_once("://").map_or(origin, |(_, rest)| rest) != host
+        }
+        (Some(_), None) => true,
+    }
 }

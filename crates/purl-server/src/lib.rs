@@ -7,6 +7,7 @@ mod export;
 mod hardening;
 mod identity;
 mod input;
+mod pages;
 mod problem;
 mod routes;
 mod write;
@@ -118,7 +119,7 @@ impl Ctx {
     }
 
     /// Whether another sign-in attempt from `address` for `account` is allowed now.
-    fn may_try_sign_in(&self, address: std::net::IpAddr, account: &str) -> bool {
+    pub(crate) fn may_try_sign_in(&self, address: std::net::IpAddr, account: &str) -> bool {
         self.limits.by_address.check_key(&address).is_ok()
             && self
                 .limits
@@ -172,7 +173,8 @@ pub fn api(ctx: Ctx) -> (Router, utoipa::openapi::OpenApi) {
 pub fn router(ctx: Ctx) -> Router {
     let (api, doc) = api(ctx.clone());
     let _ = routes::DOCUMENT.set(doc);
-    hardening::wrap(api, ctx)
+    let pages = pages::router().with_state(ctx.clone());
+    hardening::wrap(api.merge(pages), ctx)
 }
 
 /// Signs due checkpoints every minute, so events written just before a quiet spell get signed.

@@ -9,7 +9,7 @@ mod money;
 mod packages;
 mod reference;
 mod reports;
-mod session;
+pub(crate) mod session;
 
 use std::sync::OnceLock;
 

@@ -66,7 +66,7 @@ fn me(actor: &Actor, csrf_token: Option<String>, must_change_password: bool) -> 
     }
 }
 
-fn session_cookie(ctx: &Ctx, value: &str, max_age: Option<u32>) -> HeaderValue {
+pub(crate) fn session_cookie(ctx: &Ctx, value: &str, max_age: Option<u32>) -> HeaderValue {
     let secure = if ctx.config.secure_cookies {
         "; Secure"
     } else {

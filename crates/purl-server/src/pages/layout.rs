@@ -1,0 +1,71 @@
+//! The frame of every page: the header with what the signed-in party may open, the main content,
+//! the footer.
+
+use maud::{html, Markup, DOCTYPE};
+use purl_core::participant::Party;
+use purl_core::user::Actor;
+
+/// Where each party's work is (design §2); the public sees the overview only.
+fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
+    let mut links = vec![("/", "Public overview")];
+    if let Some(Actor::User { party, .. }) = actor {
+        links.push(("/home", "Home"));
+        links.push(match party {
+            Party::Requester => ("/api/v1/lists", "Lists (API)"),
+            Party::Coordinator => ("/api/v1/access-log", "Access log (API)"),
+            Party::Supplier => ("/api/v1/catalogue", "Catalogue (API)"),
+            Party::Contributor => ("/api/v1/pledges", "My pledges (API)"),
+            Party::Auditor => ("/api/v1/ledger/checkpoints", "Checkpoints (API)"),
+        });
+    }
+    links
+}
+
+/// A whole page titled `title` around `content`, for `actor` (the public when `None`); `csrf` is
+/// the session's token for the sign-out form.
+pub fn page(title: &str, actor: Option<&Actor>, csrf: Option<&str>, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · PURL Ledger" }
+                link rel="stylesheet" href="/assets/purl.css";
+            }
+            body {
+                a class="skip" href="#main" { "Skip to the content" }
+                header class="top" {
+                    a class="brand" href="/" { "PURL Ledger" }
+                    nav aria-label="Main" {
+                        ul {
+                            @for (href, label) in navigation(actor) {
+                                li { a href=(href) { (label) } }
+                            }
+                        }
+                    }
+                    div class="who" {
+                        @match actor {
+                            Some(Actor::User { username, participant, party, .. }) => {
+                                span { (username.as_str()) " · " (participant.as_str()) " · " (party.as_str()) }
+                                form method="post" action="/sign-out" class="inline" {
+                                    input type="hidden" name="csrf" value=(csrf.unwrap_or_default());
+                                    button type="submit" { "Sign out" }
+                                }
+                            }
+                            _ => { a href="/sign-in" { "Sign in" } }
+                        }
+                    }
+                }
+                main id="main" {
+                    h1 { (title) }
+                    (content)
+                }
+                footer {
+                    "PURL Ledger — the Prioritised Ukraine Requirements List. Figures are in the "
+                    "currency stated beside them; dates are ISO 8601."
+                }
+            }
+        }
+    }
+}
