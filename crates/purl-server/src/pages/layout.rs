@@ -12,9 +12,9 @@ fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
         links.push(("/home", "Home"));
         links.push(match party {
             Party::Requester => ("/api/v1/lists", "Lists (API)"),
-            Party::Coordinator => ("/api/v1/access-log", "Access log (API)"),
+            Party::Coordinator => ("/pledges", "Pledges"),
             Party::Supplier => ("/api/v1/catalogue", "Catalogue (API)"),
-            Party::Contributor => ("/api/v1/pledges", "My pledges (API)"),
+            Party::Contributor => ("/pledges", "Pledges"),
             Party::Auditor => ("/api/v1/ledger/checkpoints", "Checkpoints (API)"),
         });
     }

@@ -6,6 +6,7 @@ mod chart;
 mod format;
 mod layout;
 mod overview;
+mod pledges;
 
 use std::net::SocketAddr;
 
@@ -31,6 +32,11 @@ pub fn router() -> Router<Ctx> {
         .route("/sign-in", get(sign_in_form).post(sign_in))
         .route("/sign-out", axum::routing::post(sign_out))
         .route("/password", get(password_form).post(change_password))
+        .route("/pledges", get(pledges::list).post(pledges::record))
+        .route(
+            "/pledges/{reference}/{action}",
+            axum::routing::post(pledges::act),
+        )
         .route("/assets/purl.css", get(stylesheet))
 }
 
@@ -213,6 +219,14 @@ struct CsrfOnly {
     csrf: String,
 }
 
+/// The answer to a form that does not carry the session's CSRF token.
+fn not_from_session() -> PageError {
+    PageError(
+        StatusCode::FORBIDDEN,
+        "This form is not from your session; reload the page and try again.",
+    )
+}
+
 /// Whether the form carries the caller's session CSRF token.
 fn form_is_from_session(caller: &Caller, presented: &str) -> bool {
     caller
@@ -230,10 +244,7 @@ async fn sign_out(
         return Ok(Redirect::to("/").into_response());
     };
     if !form_is_from_session(&caller, &form.csrf) {
-        return Err(PageError(
-            StatusCode::FORBIDDEN,
-            "This form is not from your session; reload the page and try again.",
-        ));
+        return Err(not_from_session());
     }
     ctx.app
         .sign_out(cookie)
@@ -300,10 +311,7 @@ async fn change_password(
         return Ok(Redirect::to("/sign-in").into_response());
     };
     if !form_is_from_session(&caller, &form.csrf) {
-        return Err(PageError(
-            StatusCode::FORBIDDEN,
-            "This form is not from your session; reload the page and try again.",
-        ));
+        return Err(not_from_session());
     }
     let changed = ctx
         .app

@@ -5,7 +5,7 @@ mod allocations;
 mod imports;
 mod ledger;
 mod lists;
-mod money;
+pub(crate) mod money;
 mod packages;
 mod reference;
 mod reports;

@@ -121,7 +121,7 @@ fn earmark(input: Option<&EarmarkInput>) -> Result<Earmark, Problem> {
     })
 }
 
-fn new_pledge(body: &NewPledgeInput) -> Result<NewPledge, Problem> {
+pub(crate) fn new_pledge(body: &NewPledgeInput) -> Result<NewPledge, Problem> {
     let currency = body
         .currency
         .as_deref()

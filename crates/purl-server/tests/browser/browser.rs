@@ -8,6 +8,18 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+/// The password `set_password` gives.
+pub const PASSWORD: &str = "a long pass phrase for the pages";
+
+/// Gives `username` a known password, as if they had changed their one-time password.
+pub async fn set_password(server: &crate::support::Server, username: &str) {
+    let app = &server.ctx.app;
+    let once = app.issue_one_time_password(username).await.unwrap();
+    app.change_password(&server.ctx.config.auth, username, &once, PASSWORD, None)
+        .await
+        .unwrap();
+}
+
 pub struct Browser {
     pub client: Client,
     driver: Child,
@@ -75,15 +87,21 @@ impl Browser {
         panic!("the browser did not start: {last_error:?}");
     }
 
-    /// The text of the whole page.
+    /// Signs in at `base` as `username` with [`PASSWORD`] through the sign-in page.
+    pub async fn sign_in(&self, base: &str, username: &str) {
+        self.client.goto(&format!("{base}/sign-in")).await.unwrap();
+        self.fill("username", username).await;
+        self.fill("password", PASSWORD).await;
+        self.press("Sign in").await;
+        assert_eq!(self.path_after_navigation("/home").await, "/home");
+    }
+
+    /// The text of the whole page (empty while a page is still loading).
     pub async fn text(&self) -> String {
-        self.client
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     /// The text of the page once it holds `needle` (waiting up to 5 s), or the text then.

@@ -10,6 +10,7 @@ pub const ON_POSTGRES: bool = false;
 
 mod browser;
 mod pages;
+mod pledges;
 #[allow(dead_code)] // shared with the API suite, which uses all of it
 #[path = "../api/support.rs"]
 mod support;

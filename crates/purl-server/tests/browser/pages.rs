@@ -2,19 +2,8 @@
 
 use serde_json::json;
 
-use crate::browser::Browser;
+use crate::browser::{set_password, Browser, PASSWORD};
 use crate::support::{Server, FUNDER, OTHER};
-
-const PASSWORD: &str = "a long pass phrase for the pages";
-
-/// Gives `username` a known password, as if they had changed their one-time password.
-async fn set_password(server: &Server, username: &str) {
-    let app = &server.ctx.app;
-    let once = app.issue_one_time_password(username).await.unwrap();
-    app.change_password(&server.ctx.config.auth, username, &once, PASSWORD, None)
-        .await
-        .unwrap();
-}
 
 #[tokio::test]
 async fn the_public_and_a_contributor_see_what_they_may_and_nothing_more() {
