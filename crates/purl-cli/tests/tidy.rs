@@ -108,6 +108,7 @@ fn the_domain_core_depends_on_no_io_crate() {
         "ed25519-dalek",
         "hex",
         "iso_currency",
+        "itoa",
         "serde",
         "serde_json",
         "sha2",

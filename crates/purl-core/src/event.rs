@@ -218,8 +218,7 @@ impl EventPayload {
 
     /// Compact JSON with object keys sorted at every level.
     pub fn canonical_json(&self) -> Vec<u8> {
-        let value = serde_json::to_value(self).expect("events always serialise");
-        serde_json::to_vec(&value).expect("a JSON value always serialises")
+        crate::canonical_json::to_vec(self).expect("events always serialise")
     }
 }
 

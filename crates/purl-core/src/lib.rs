@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod allocation;
+pub mod canonical_json;
 pub mod catalogue;
 pub mod checkpoint;
 pub mod command;

@@ -127,8 +127,8 @@ fn fx_id(rate: &FxRate) -> String {
 }
 
 fn canonical<T: Serialize>(value: &T) -> String {
-    let value = serde_json::to_value(value).expect("records always serialise");
-    serde_json::to_string(&value).expect("a JSON value always serialises")
+    let bytes = crate::canonical_json::to_vec(value).expect("records always serialise");
+    String::from_utf8(bytes).expect("JSON is UTF-8")
 }
 
 impl State {
