@@ -15,8 +15,11 @@ fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
             Party::Coordinator => ("/pledges", "Pledges"),
             Party::Supplier => ("/api/v1/catalogue", "Catalogue (API)"),
             Party::Contributor => ("/pledges", "Pledges"),
-            Party::Auditor => ("/api/v1/ledger/checkpoints", "Checkpoints (API)"),
+            Party::Auditor => ("/ledger", "Ledger and evidence"),
         });
+        if *party != Party::Auditor {
+            links.push(("/ledger", "Ledger"));
+        }
     }
     links
 }

@@ -5,6 +5,7 @@
 mod chart;
 mod format;
 mod layout;
+mod ledger;
 mod overview;
 mod pledges;
 
@@ -32,6 +33,7 @@ pub fn router() -> Router<Ctx> {
         .route("/sign-in", get(sign_in_form).post(sign_in))
         .route("/sign-out", axum::routing::post(sign_out))
         .route("/password", get(password_form).post(change_password))
+        .route("/ledger", get(ledger::page))
         .route("/pledges", get(pledges::list).post(pledges::record))
         .route(
             "/pledges/{reference}/{action}",

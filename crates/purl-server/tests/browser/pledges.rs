@@ -72,5 +72,35 @@ async fn a_contributor_records_a_pledge_and_makes_it_public_in_pages() {
         .await
         .expect(200);
     assert_eq!(pledge.json["public"], true, "{}", pledge.text);
+
+    // The ledger page: checkpoints, and the evidence of NLD's records only.
+    browser.follow("Ledger").await;
+    let ledger = browser.text_with("Signed checkpoints").await;
+    assert!(ledger.contains("Verifier key"), "{ledger}");
+    assert!(!ledger.contains("0 checkpoint(s)"), "{ledger}");
+    let fetched = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             fetch('/api/v1/ledger/evidence?participant=NLD').then(r => r.text()).then(done);",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let bundle: serde_json::Value = serde_json::from_str(fetched.as_str().unwrap()).unwrap();
+    assert_eq!(bundle["participant"], "NLD", "{bundle}");
+    let entries = bundle["entries"].as_array().unwrap();
+    assert!(!entries.is_empty(), "NLD's own records are there: {bundle}");
+    for entry in entries {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(entry["event"].as_str().unwrap())
+            .unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("DEU-2026-8") && !text.contains("2718281"),
+            "{text}"
+        );
+    }
     browser.close().await;
 }
