@@ -102,7 +102,7 @@ pub fn overview(overview: &Overview, json: &str, files: &str) -> Markup {
                                 td { (pledge.status) }
                                 td class="number" { (money(&pledge.amount)) }
                                 td class="number" { (grouped(&pledge.conversion.usd.amount_string())) }
-                                td { (pledge.conversion.usd_per_unit) " (" (pledge.conversion.rate_date) ", " (pledge.conversion.rate_source) ")" }
+                                td { (purl_app::export::exact_rate(pledge.conversion.usd_per_unit)) " (" (pledge.conversion.rate_date) ", " (pledge.conversion.rate_source) ")" }
                                 td class="number" {
                                     @match &pledge.paid { Some(paid) => (money(paid)), None => "—" }
                                 }
