@@ -173,8 +173,9 @@ async fn caller_of(
             request_id: request_id.to_owned(),
         });
     }
-    // Pages carry the CSRF token in their forms, checked by the page (`pages::form`); a
-    // state-changing page request from another site is refused here.
+    // Pages carry the CSRF token in their forms, checked by the page handler
+    // (`pages::form_is_from_session`); a state-changing page request from another site is
+    // refused here.
     let page = !path.starts_with("/api/");
     if unsafe_method && page && cross_site(headers) {
         return Err(Problem::new(
@@ -249,5 +250,54 @@ fn cross_site(headers: &HeaderMap) -> bool {
             origin.split_once("://").map_or(origin, |(_, rest)| rest) != host
         }
         (Some(_), None) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderMap;
+
+    use super::cross_site;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().expect("a header value"));
+        }
+        map
+    }
+
+    #[test]
+    fn a_form_of_another_site_is_told_apart() {
+        let host = ("host", "purl.example:8080");
+        assert!(cross_site(&headers(&[
+            host,
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(cross_site(&headers(&[
+            host,
+            ("sec-fetch-site", "same-site")
+        ])));
+        assert!(!cross_site(&headers(&[
+            host,
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!cross_site(&headers(&[host, ("sec-fetch-site", "none")])));
+        // The browser's word wins over the Origin.
+        assert!(cross_site(&headers(&[
+            host,
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://purl.example:8080"),
+        ])));
+        assert!(cross_site(&headers(&[
+            host,
+            ("origin", "https://evil.example")
+        ])));
+        assert!(!cross_site(&headers(&[
+            host,
+            ("origin", "https://purl.example:8080")
+        ])));
+        assert!(!cross_site(&headers(&[host, ("origin", "null")])));
+        assert!(!cross_site(&headers(&[host])));
     }
 }
