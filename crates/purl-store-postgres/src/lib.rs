@@ -12,15 +12,12 @@ use purl_store::{
     StoredRecord,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::PgPool;
 
 /// The advisory lock every append takes (an arbitrary constant: "PURL" in ASCII).
 const APPEND_LOCK: i64 = 0x5055_524c;
 /// Connections per process.
 const POOL_CONNECTIONS_MAX: u32 = 8;
-/// Rows per INSERT statement of a commit (7 bound values each stays far below PostgreSQL's limit
-/// of 65,535 parameters).
-const ROWS_PER_INSERT: usize = 512;
 /// A statement running longer than this is cancelled rather than holding the ledger.
 const STATEMENT_TIMEOUT_MS: u64 = 30_000;
 /// Rows read per query when scanning.
@@ -168,81 +165,73 @@ impl Store for PostgresStore {
             );
             last_seq += 1;
         }
-        for events in commit.events.chunks(ROWS_PER_INSERT) {
-            let seqs = events
-                .iter()
-                .map(|event| to_i64(event.seq))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut insert = QueryBuilder::<Postgres>::new(
-                "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) ",
-            );
-            insert.push_values(events.iter().zip(seqs), |mut row, (event, seq)| {
-                row.push_bind(seq)
-                    .push_bind(event.at_us)
-                    .push_bind(&event.actor)
-                    .push_bind(&event.kind)
-                    .push_bind(&event.bytes)
-                    .push_bind(&event.salt)
-                    .push_bind(&event.leaf_hash);
-            });
-            insert
-                .build()
-                .execute(&mut *transaction)
-                .await
-                .map_err(other)?;
-        }
-        for records in commit.records.chunks(ROWS_PER_INSERT) {
+        // One statement text whatever the number of rows (arrays, not a VALUES list), so each
+        // connection prepares it once.
+        let events = &commit.events;
+        let seqs = events
+            .iter()
+            .map(|event| to_i64(event.seq))
+            .collect::<Result<Vec<_>, _>>()?;
+        sqlx::query(
+            "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash)
+             SELECT seq, at_us, actor, kind, body, salt, leaf_hash
+             FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BYTEA[], $6::BYTEA[], $7::BYTEA[])
+                  AS e (seq, at_us, actor, kind, body, salt, leaf_hash)",
+        )
+        .bind(seqs)
+        .bind(events.iter().map(|e| e.at_us).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.bytes.as_slice()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.salt.as_slice()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.leaf_hash.as_slice()).collect::<Vec<_>>())
+        .execute(&mut *transaction)
+        .await
+        .map_err(other)?;
+        let records = &commit.records;
+        if !records.is_empty() {
             let versions = records
                 .iter()
                 .map(|record| to_i64(record.version))
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut upsert = QueryBuilder::<Postgres>::new(
-                "INSERT INTO records (kind, id, version, body, last_seq) ",
-            );
-            upsert.push_values(
-                records.iter().zip(versions),
-                |mut row, (record, version)| {
-                    row.push_bind(record.key.kind.as_str())
-                        .push_bind(&record.key.id)
-                        .push_bind(version)
-                        .push_bind(&record.body)
-                        .push_bind(last_seq);
-                },
-            );
-            upsert.push(
-                " ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
-            );
-            upsert
-                .build()
-                .execute(&mut *transaction)
-                .await
-                .map_err(other)?;
+            sqlx::query(
+                "INSERT INTO records (kind, id, version, body, last_seq)
+                 SELECT kind, id, version, body, $5 FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[]) AS r (kind, id, version, body)
+                 ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
+            )
+            .bind(records.iter().map(|r| r.key.kind.as_str()).collect::<Vec<_>>())
+            .bind(records.iter().map(|r| r.key.id.as_str()).collect::<Vec<_>>())
+            .bind(versions)
+            .bind(records.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
+            .bind(last_seq)
+            .execute(&mut *transaction)
+            .await
+            .map_err(other)?;
         }
-        for nodes in commit.nodes.chunks(ROWS_PER_INSERT) {
-            let places = nodes
+        let nodes = &commit.nodes;
+        let levels = nodes
+            .iter()
+            .map(|(id, _)| i32::try_from(id.level).map_err(|_| corrupt("tree level".into())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let indexes = nodes
+            .iter()
+            .map(|(id, _)| to_i64(id.index))
+            .collect::<Result<Vec<_>, _>>()?;
+        sqlx::query(
+            "INSERT INTO tree_nodes (level, idx, hash)
+             SELECT level, idx, hash FROM UNNEST($1::INTEGER[], $2::BIGINT[], $3::BYTEA[]) AS n (level, idx, hash)",
+        )
+        .bind(levels)
+        .bind(indexes)
+        .bind(
+            nodes
                 .iter()
-                .map(|(id, _)| {
-                    let level =
-                        i32::try_from(id.level).map_err(|_| corrupt("tree level".into()))?;
-                    Ok((level, to_i64(id.index)?))
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            let mut insert =
-                QueryBuilder::<Postgres>::new("INSERT INTO tree_nodes (level, idx, hash) ");
-            insert.push_values(
-                nodes.iter().zip(places),
-                |mut row, ((_, hash), (level, index))| {
-                    row.push_bind(level)
-                        .push_bind(index)
-                        .push_bind(hash.as_slice());
-                },
-            );
-            insert
-                .build()
-                .execute(&mut *transaction)
-                .await
-                .map_err(other)?;
-        }
+                .map(|(_, hash)| hash.as_slice())
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *transaction)
+        .await
+        .map_err(other)?;
         for result in &commit.idempotency {
             sqlx::query("INSERT INTO idempotency (key, request_hash, response, at_us) VALUES ($1, $2, $3, $4)")
                 .bind(&result.key)
