@@ -57,6 +57,16 @@ pub fn share_in_words(part: u32, whole: u32) -> &'static str {
     }
 }
 
+/// The rate behind a USD figure, as people check it: `1.1 (2026-11-02, ECB)`.
+pub fn conversion(conversion: &purl_core::fx::Conversion) -> String {
+    format!(
+        "{} ({}, {})",
+        purl_app::export::exact_rate(conversion.usd_per_unit),
+        conversion.rate_date,
+        conversion.rate_source
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,16 +10,34 @@ fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
     let mut links = vec![("/", "Public overview")];
     if let Some(Actor::User { party, .. }) = actor {
         links.push(("/home", "Home"));
-        links.push(match party {
-            Party::Requester => ("/api/v1/lists", "Lists (API)"),
-            Party::Coordinator => ("/pledges", "Pledges"),
-            Party::Supplier => ("/api/v1/catalogue", "Catalogue (API)"),
-            Party::Contributor => ("/pledges", "Pledges"),
-            Party::Auditor => ("/ledger", "Ledger and evidence"),
+        links.extend_from_slice(match party {
+            Party::Requester => &[
+                ("/lists", "Lists"),
+                ("/packages", "Packages"),
+                ("/catalogue", "Catalogue"),
+            ][..],
+            Party::Coordinator => &[
+                ("/lists", "Lists"),
+                ("/pledges", "Pledges"),
+                ("/payments", "Payments"),
+                ("/allocation", "Allocation"),
+                ("/packages", "Packages"),
+                ("/rates", "Rates"),
+                ("/catalogue", "Catalogue"),
+            ][..],
+            Party::Supplier => &[
+                ("/catalogue", "Catalogue"),
+                ("/lists", "Lists"),
+                ("/packages", "Packages"),
+            ][..],
+            Party::Contributor => &[
+                ("/pledges", "Pledges"),
+                ("/payments", "Payments"),
+                ("/packages", "Packages"),
+            ][..],
+            Party::Auditor => &[][..],
         });
-        if *party != Party::Auditor {
-            links.push(("/ledger", "Ledger"));
-        }
+        links.push(("/ledger", "Ledger"));
     }
     links
 }

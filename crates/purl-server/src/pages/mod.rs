@@ -2,12 +2,18 @@
 //! the binary, nothing fetched from elsewhere. A page reads through the same access policy as the
 //! API; every form that changes something carries the session's CSRF token, checked here.
 
+mod allocation;
 mod chart;
+mod form;
 mod format;
 mod layout;
 mod ledger;
+mod lists;
 mod overview;
+mod packages;
+mod payments;
 mod pledges;
+mod reference;
 
 use std::net::SocketAddr;
 
@@ -39,6 +45,36 @@ pub fn router() -> Router<Ctx> {
             "/pledges/{reference}/{action}",
             axum::routing::post(pledges::act),
         )
+        .route("/lists", get(lists::index).post(lists::create))
+        .route("/lists/{period}", get(lists::editor))
+        .route("/lists/{period}/diff", get(lists::diff))
+        .route("/lists/{period}/import", axum::routing::post(lists::import))
+        .route("/lists/{period}/{action}", axum::routing::post(lists::act))
+        .route(
+            "/catalogue",
+            get(reference::catalogue).post(reference::add_item),
+        )
+        .route(
+            "/catalogue/{code}/price",
+            axum::routing::post(reference::price_item),
+        )
+        .route("/rates", get(reference::rates).post(reference::record_rate))
+        .route("/payments", get(payments::list).post(payments::record))
+        .route("/packages", get(packages::index).post(packages::create))
+        .route("/packages/{number}", get(packages::detail))
+        .route(
+            "/packages/{number}/{action}",
+            axum::routing::post(packages::act),
+        )
+        .route(
+            "/deliveries/{id}/receipt",
+            axum::routing::post(packages::receive),
+        )
+        .route(
+            "/allocation",
+            get(allocation::preview).post(allocation::commit),
+        )
+        .route("/allocations", get(allocation::committed))
         .route("/assets/purl.css", get(stylesheet))
 }
 
@@ -46,9 +82,27 @@ pub fn router() -> Router<Ctx> {
 /// caller may know).
 struct PageError(StatusCode, &'static str);
 
+impl PageError {
+    /// The caller must sign in first (answered by a redirect to the sign-in page).
+    fn sign_in() -> Self {
+        PageError(StatusCode::UNAUTHORIZED, "Sign in first.")
+    }
+
+    /// A record that does not exist, or that the reader may not see: the same answer for both.
+    fn not_found() -> Self {
+        PageError(
+            StatusCode::NOT_FOUND,
+            "There is no such record, or it is not one you may see.",
+        )
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let PageError(status, message) = self;
+        if status == StatusCode::UNAUTHORIZED {
+            return Redirect::to("/sign-in").into_response();
+        }
         let page = layout::page(
             status.canonical_reason().unwrap_or("Error"),
             None,
@@ -65,6 +119,19 @@ fn failed(caller: &Caller, error: &impl std::fmt::Display) -> PageError {
         StatusCode::SERVICE_UNAVAILABLE,
         "The page could not be made just now; try again in a moment.",
     )
+}
+
+/// A read that failed: not found and not visible read the same; anything else is logged.
+fn unreadable(caller: &Caller, error: purl_app::AppError) -> PageError {
+    match error {
+        purl_app::AppError::NotFound(_) | purl_app::AppError::Denied => PageError::not_found(),
+        error => failed(caller, &error),
+    }
+}
+
+/// The signed-in actor, or the way to the sign-in page.
+fn signed_in(caller: &Caller) -> Result<&purl_core::user::Actor, PageError> {
+    caller.actor.as_ref().ok_or_else(PageError::sign_in)
 }
 
 async fn stylesheet() -> Response {

@@ -5,7 +5,7 @@ use maud::{html, Markup};
 use purl_core::report::Overview;
 
 use super::chart::{self, Bar};
-use super::format::{grouped, money, share_in_words};
+use super::format::{conversion, grouped, money, share_in_words};
 
 /// Size of a bar: the minor units (never negative).
 fn size(money: &purl_core::money::Money) -> u128 {
@@ -102,7 +102,7 @@ pub fn overview(overview: &Overview, json: &str, files: &str) -> Markup {
                                 td { (pledge.status) }
                                 td class="number" { (money(&pledge.amount)) }
                                 td class="number" { (grouped(&pledge.conversion.usd.amount_string())) }
-                                td { (purl_app::export::exact_rate(pledge.conversion.usd_per_unit)) " (" (pledge.conversion.rate_date) ", " (pledge.conversion.rate_source) ")" }
+                                td { (conversion(&pledge.conversion)) }
                                 td class="number" {
                                     @match &pledge.paid { Some(paid) => (money(paid)), None => "—" }
                                 }

@@ -70,6 +70,12 @@ pub struct Offset {
     offset: Option<usize>,
 }
 
+impl Offset {
+    pub fn offset(&self) -> usize {
+        self.offset.unwrap_or(0)
+    }
+}
+
 fn text<'a>(item: &'a Value, key: &str) -> &'a str {
     item.get(key).and_then(Value::as_str).unwrap_or("—")
 }

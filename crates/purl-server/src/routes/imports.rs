@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use purl_app::import::{ImportKind, ImportRequest, Source};
+use purl_app::import::{ImportKind, ImportRequest, ImportSummary, Source};
 use purl_app::unwatched;
 use purl_core::ids::Period;
 use purl_core::policy::{allows, Action};
@@ -74,21 +74,6 @@ async fn import(
         ));
     }
     let kind = kind_of(&kind, query.period.as_deref())?;
-    let action = match kind {
-        ImportKind::Pledges => Action::RecordPledge {
-            contributors: match actor {
-                purl_core::user::Actor::User { participant, .. } => vec![participant.clone()],
-                purl_core::user::Actor::Operator => Vec::new(),
-            },
-        },
-        ImportKind::Payments => Action::RecordPayment,
-        ImportKind::Fx | ImportKind::Gdp => Action::RecordRates,
-        ImportKind::Requirements { .. } => Action::DraftList,
-    };
-    // A party that may not make these changes at all reads nothing from the file's answers.
-    if !allows(actor, &action) {
-        return Err(Problem::forbidden());
-    }
     let extension = if workbook { "xlsx" } else { "csv" };
     let name = query
         .name
@@ -102,28 +87,51 @@ async fn import(
         Source::Csv(&body)
     };
     let key = idempotency_key(&headers)?.map(|key| format!("{}:{key}", actor.ledger_name()));
-    let summary = ctx
-        .app
-        .import_or_check(
-            actor,
-            ImportRequest {
-                kind,
-                file: &name,
-                source,
-                idempotency_key: key,
-                dry_run: query.dry_run,
-            },
-            &unwatched,
-        )
-        .await
-        .map_err(|e| caller.problem(e))?;
-    ctx.checkpoint_if_due().await;
+    let request = ImportRequest {
+        kind,
+        file: &name,
+        source,
+        idempotency_key: key,
+        dry_run: query.dry_run,
+    };
+    let summary = run_import(&ctx, &caller, request).await?;
     let status = if summary.written.replayed || summary.dry_run {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
     Ok((status, Json(summary)).into_response())
+}
+
+/// Imports (or checks) a file for the caller: a party that may not make these changes at all
+/// reads nothing from the file's answers.
+pub(crate) async fn run_import(
+    ctx: &Ctx,
+    caller: &Caller,
+    request: ImportRequest<'_>,
+) -> Result<ImportSummary, Problem> {
+    let actor = caller.actor()?;
+    let action = match request.kind {
+        ImportKind::Pledges => Action::RecordPledge {
+            contributors: match actor {
+                purl_core::user::Actor::User { participant, .. } => vec![participant.clone()],
+                purl_core::user::Actor::Operator => Vec::new(),
+            },
+        },
+        ImportKind::Payments => Action::RecordPayment,
+        ImportKind::Fx | ImportKind::Gdp => Action::RecordRates,
+        ImportKind::Requirements { .. } => Action::DraftList,
+    };
+    if !allows(actor, &action) {
+        return Err(Problem::forbidden());
+    }
+    let summary = ctx
+        .app
+        .import_or_check(actor, request, &unwatched)
+        .await
+        .map_err(|e| caller.problem(e))?;
+    ctx.checkpoint_if_due().await;
+    Ok(summary)
 }
 
 /// The kind of sheet a path names (`requirements` needs its period).

@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<Ctx> {
         .routes(routes!(approve_list))
 }
 
-fn period(text: &str) -> Result<Period, Problem> {
+pub fn period(text: &str) -> Result<Period, Problem> {
     field("period", Period::parse(text))
 }
 
@@ -139,7 +139,7 @@ pub struct LineInput {
     pub justification: Option<String>,
 }
 
-fn new_line(prefix: &str, line: &LineInput) -> Result<NewLine, Problem> {
+pub fn new_line(prefix: &str, line: &LineInput) -> Result<NewLine, Problem> {
     let at = |name: &str| format!("{prefix}{name}");
     Ok(NewLine {
         item: field(&at("item"), ItemCode::parse(&line.item))?,
@@ -221,19 +221,24 @@ async fn update_line(
     Path((text, line)): Path<(String, String)>,
     Body(body): Body<UpdateLine>,
 ) -> Result<Response, Problem> {
-    let justification = body
-        .justification
-        .as_deref()
-        .map(|value| input::text("justification", Some(value)))
-        .transpose()?;
-    let command = Command::UpdateLine {
-        period: period(&text)?,
-        line_id: line,
-        quantity: body.quantity,
-        needed_by: input::optional_date("needed_by", body.needed_by.as_deref())?,
-        justification,
-    };
-    write::execute(&ctx, &caller, &headers, command, None).await
+    write::execute(&ctx, &caller, &headers, body.command(&text, line)?, None).await
+}
+
+impl UpdateLine {
+    pub fn command(&self, list: &str, line: String) -> Result<Command, Problem> {
+        let justification = self
+            .justification
+            .as_deref()
+            .map(|value| input::text("justification", Some(value)))
+            .transpose()?;
+        Ok(Command::UpdateLine {
+            period: period(list)?,
+            line_id: line,
+            quantity: self.quantity,
+            needed_by: input::optional_date("needed_by", self.needed_by.as_deref())?,
+            justification,
+        })
+    }
 }
 
 /// Removes a line from the draft.

@@ -2,12 +2,12 @@
 //! document and the router come from the same code.
 
 mod allocations;
-mod imports;
+pub(crate) mod imports;
 mod ledger;
-mod lists;
+pub(crate) mod lists;
 pub(crate) mod money;
-mod packages;
-mod reference;
+pub(crate) mod packages;
+pub(crate) mod reference;
 mod reports;
 pub(crate) mod session;
 

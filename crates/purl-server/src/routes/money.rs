@@ -337,13 +337,18 @@ async fn record_payment(
     headers: HeaderMap,
     Body(body): Body<NewPayment>,
 ) -> Result<Response, Problem> {
-    let currency = input::currency("currency", &body.currency)?;
-    let amount: Money = input::positive_money("amount", &body.amount, currency)?;
-    let command = Command::RecordPayment {
-        pledge: reference("pledge", &body.pledge)?,
-        amount,
-        received_on: input::date("received_on", &body.received_on)?,
-        note: input::text("note", body.note.as_deref())?,
-    };
-    write::execute(&ctx, &caller, &headers, command, None).await
+    write::execute(&ctx, &caller, &headers, body.command()?, None).await
+}
+
+impl NewPayment {
+    pub fn command(&self) -> Result<Command, Problem> {
+        let currency = input::currency("currency", &self.currency)?;
+        let amount: Money = input::positive_money("amount", &self.amount, currency)?;
+        Ok(Command::RecordPayment {
+            pledge: reference("pledge", &self.pledge)?,
+            amount,
+            received_on: input::date("received_on", &self.received_on)?,
+            note: input::text("note", self.note.as_deref())?,
+        })
+    }
 }

@@ -76,10 +76,15 @@ async fn create_package(
     headers: HeaderMap,
     Body(body): Body<NewPackage>,
 ) -> Result<Response, Problem> {
-    let command = Command::CreatePackage {
-        name: field("name", Name::parse(&body.name))?,
-    };
-    write::execute(&ctx, &caller, &headers, command, None).await
+    write::execute(&ctx, &caller, &headers, body.command()?, None).await
+}
+
+impl NewPackage {
+    pub fn command(&self) -> Result<Command, Problem> {
+        Ok(Command::CreatePackage {
+            name: field("name", Name::parse(&self.name))?,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -100,13 +105,18 @@ async fn add_package_line(
     Path(text): Path<String>,
     Body(body): Body<PackageLineInput>,
 ) -> Result<Response, Problem> {
-    let command = Command::AddPackageLine {
-        number: number(&text)?,
-        period: field("period", Period::parse(&body.period))?,
-        line_id: body.line,
-        quantity: body.quantity,
-    };
-    write::execute(&ctx, &caller, &headers, command, None).await
+    write::execute(&ctx, &caller, &headers, body.command(&text)?, None).await
+}
+
+impl PackageLineInput {
+    pub fn command(&self, package: &str) -> Result<Command, Problem> {
+        Ok(Command::AddPackageLine {
+            number: number(package)?,
+            period: field("period", Period::parse(&self.period))?,
+            line_id: self.line.clone(),
+            quantity: self.quantity,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -127,13 +137,18 @@ async fn allocate_contribution(
     Path(text): Path<String>,
     Body(body): Body<ContributionInput>,
 ) -> Result<Response, Problem> {
-    let currency = input::currency("currency", &body.currency)?;
-    let command = Command::AllocateContribution {
-        number: number(&text)?,
-        pledge: field("pledge", Reference::parse(&body.pledge))?,
-        amount: input::positive_money("amount", &body.amount, currency)?,
-    };
-    write::execute(&ctx, &caller, &headers, command, None).await
+    write::execute(&ctx, &caller, &headers, body.command(&text)?, None).await
+}
+
+impl ContributionInput {
+    pub fn command(&self, package: &str) -> Result<Command, Problem> {
+        let currency = input::currency("currency", &self.currency)?;
+        Ok(Command::AllocateContribution {
+            number: number(package)?,
+            pledge: field("pledge", Reference::parse(&self.pledge))?,
+            amount: input::positive_money("amount", &self.amount, currency)?,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -152,17 +167,22 @@ async fn set_status(
     Path(text): Path<String>,
     Body(body): Body<StatusInput>,
 ) -> Result<Response, Problem> {
-    let status = PackageStatus::parse(&body.status).ok_or_else(|| {
-        Problem::invalid(
-            "status",
-            format!("'{}' is not a package status", body.status),
-        )
-    })?;
-    let command = Command::SetPackageStatus {
-        number: number(&text)?,
-        status,
-    };
-    write::execute(&ctx, &caller, &headers, command, None).await
+    write::execute(&ctx, &caller, &headers, body.command(&text)?, None).await
+}
+
+impl StatusInput {
+    pub fn command(&self, package: &str) -> Result<Command, Problem> {
+        let status = PackageStatus::parse(&self.status).ok_or_else(|| {
+            Problem::invalid(
+                "status",
+                format!("'{}' is not a package status", self.status),
+            )
+        })?;
+        Ok(Command::SetPackageStatus {
+            number: number(package)?,
+            status,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -233,13 +253,18 @@ async fn ship(
     headers: HeaderMap,
     Body(body): Body<Shipment>,
 ) -> Result<Response, Problem> {
-    let command = Command::ShipDelivery {
-        package: body.package,
-        line_id: body.line,
-        quantity: body.quantity,
-        shipped_on: input::date("shipped_on", &body.shipped_on)?,
-    };
-    write::execute(&ctx, &caller, &headers, command, None).await
+    write::execute(&ctx, &caller, &headers, body.command()?, None).await
+}
+
+impl Shipment {
+    pub fn command(&self) -> Result<Command, Problem> {
+        Ok(Command::ShipDelivery {
+            package: self.package,
+            line_id: self.line.clone(),
+            quantity: self.quantity,
+            shipped_on: input::date("shipped_on", &self.shipped_on)?,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -259,10 +284,15 @@ async fn receive(
     Path(id): Path<String>,
     Body(body): Body<Receipt>,
 ) -> Result<Response, Problem> {
-    let command = Command::ReceiveDelivery {
-        id,
-        received_on: input::date("received_on", &body.received_on)?,
-        quantity: body.quantity,
-    };
-    write::execute(&ctx, &caller, &headers, command, None).await
+    write::execute(&ctx, &caller, &headers, body.command(id)?, None).await
+}
+
+impl Receipt {
+    pub fn command(&self, delivery: String) -> Result<Command, Problem> {
+        Ok(Command::ReceiveDelivery {
+            id: delivery,
+            received_on: input::date("received_on", &self.received_on)?,
+            quantity: self.quantity,
+        })
+    }
 }

@@ -356,17 +356,21 @@ async fn add_item(
     headers: HeaderMap,
     Body(body): Body<NewItem>,
 ) -> Result<Response, Problem> {
-    let code = field("code", ItemCode::parse(&body.code))?;
-    let location = format!("/api/v1/catalogue/{code}");
-    let command = Command::AddItem {
-        code,
-        name: field("name", Name::parse(&body.name))?,
-        category: field("category", Category::parse(&body.category))?,
-        lethal: body.lethal,
-        unit_price: input::positive_money("unit_price", &body.unit_price, Currency::USD)?,
-        lead_time_days: body.lead_time_days,
-    };
-    write::execute(&ctx, &caller, &headers, command, Some(location)).await
+    let location = format!("/api/v1/catalogue/{}", body.code);
+    write::execute(&ctx, &caller, &headers, body.command()?, Some(location)).await
+}
+
+impl NewItem {
+    pub fn command(&self) -> Result<Command, Problem> {
+        Ok(Command::AddItem {
+            code: field("code", ItemCode::parse(&self.code))?,
+            name: field("name", Name::parse(&self.name))?,
+            category: field("category", Category::parse(&self.category))?,
+            lethal: self.lethal,
+            unit_price: input::positive_money("unit_price", &self.unit_price, Currency::USD)?,
+            lead_time_days: self.lead_time_days,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -386,12 +390,17 @@ async fn price_item(
     Path(code): Path<String>,
     Body(body): Body<Price>,
 ) -> Result<Response, Problem> {
-    let command = Command::PriceItem {
-        code: field("code", ItemCode::parse(&code))?,
-        unit_price: input::positive_money("unit_price", &body.unit_price, Currency::USD)?,
-        lead_time_days: body.lead_time_days,
-    };
-    write::execute(&ctx, &caller, &headers, command, None).await
+    write::execute(&ctx, &caller, &headers, body.command(&code)?, None).await
+}
+
+impl Price {
+    pub fn command(&self, code: &str) -> Result<Command, Problem> {
+        Ok(Command::PriceItem {
+            code: field("code", ItemCode::parse(code))?,
+            unit_price: input::positive_money("unit_price", &self.unit_price, Currency::USD)?,
+            lead_time_days: self.lead_time_days,
+        })
+    }
 }
 
 #[utoipa::path(get, path = "/fx-rates", tag = "reference", params(PageQuery),
@@ -417,6 +426,22 @@ pub struct NewRate {
     pub source: String,
 }
 
+impl NewRate {
+    /// The rate, its problems naming fields after `prefix`.
+    pub fn rate(&self, prefix: &str) -> Result<FxRate, Problem> {
+        let at = |name: &str| format!("{prefix}{name}");
+        Ok(FxRate {
+            currency: input::currency(&at("currency"), &self.currency)?,
+            date: input::date(&at("date"), &self.date)?,
+            usd_per_unit: field(
+                &at("usd_per_unit"),
+                Ratio::parse_decimal(&self.usd_per_unit),
+            )?,
+            source: self.source.clone(),
+        })
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewRates {
     pub rates: Vec<NewRate>,
@@ -435,18 +460,7 @@ async fn add_rates(
         .rates
         .iter()
         .enumerate()
-        .map(|(index, rate)| {
-            let at = |name: &str| format!("rates[{index}].{name}");
-            Ok(FxRate {
-                currency: input::currency(&at("currency"), &rate.currency)?,
-                date: input::date(&at("date"), &rate.date)?,
-                usd_per_unit: field(
-                    &at("usd_per_unit"),
-                    Ratio::parse_decimal(&rate.usd_per_unit),
-                )?,
-                source: rate.source.clone(),
-            })
-        })
+        .map(|(index, rate)| rate.rate(&format!("rates[{index}].")))
         .collect::<Result<Vec<_>, Problem>>()?;
     write::execute(
         &ctx,

@@ -149,6 +149,35 @@ impl Browser {
         path
     }
 
+    /// Chooses `value` in the drop-down list `id`.
+    pub async fn choose(&self, id: &str, value: &str) {
+        self.click(&format!("//select[@id='{id}']/option[@value='{value}']"))
+            .await;
+    }
+
+    /// Presses the button named `label` for screen readers (a row's button).
+    pub async fn press_named(&self, label: &str) {
+        self.click(&format!("//button[@aria-label='{label}']"))
+            .await;
+    }
+
+    /// Opens `path` of the server at `base` and waits for it.
+    pub async fn open(&self, base: &str, path: &str) {
+        self.client.goto(&format!("{base}{path}")).await.unwrap();
+        self.path_after_navigation(path.split('?').next().unwrap_or(path))
+            .await;
+    }
+
+    /// Fills the fields (`id`, value) of a form, presses `button` and returns the page's text once
+    /// it holds `expected`.
+    pub async fn submit(&self, fields: &[(&str, &str)], button: &str, expected: &str) -> String {
+        for (id, value) in fields {
+            self.fill(id, value).await;
+        }
+        self.press(button).await;
+        self.text_with(expected).await
+    }
+
     /// Follows the link whose text is `label`.
     pub async fn follow(&self, label: &str) {
         self.click(&format!("//a[normalize-space()='{label}']"))

@@ -11,6 +11,7 @@ pub const ON_POSTGRES: bool = false;
 mod browser;
 mod pages;
 mod pledges;
+mod round;
 #[allow(dead_code)] // shared with the API suite, which uses all of it
 #[path = "../api/support.rs"]
 mod support;
