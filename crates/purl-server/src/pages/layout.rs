@@ -7,7 +7,10 @@ use purl_core::user::Actor;
 
 /// Where each party's work is (design §2); the public sees the overview only.
 fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
-    let mut links = vec![("/", "Public overview")];
+    let mut links = vec![
+        ("/", "Public overview"),
+        ("/reports/contributions", "Contributions"),
+    ];
     if let Some(Actor::User { party, .. }) = actor {
         links.push(("/home", "Home"));
         links.extend_from_slice(match party {
@@ -53,6 +56,7 @@ pub fn page(title: &str, actor: Option<&Actor>, csrf: Option<&str>, content: Mar
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · PURL Ledger" }
                 link rel="stylesheet" href="/assets/purl.css";
+                script src="/assets/purl.js" defer {}
             }
             body {
                 a class="skip" href="#main" { "Skip to the content" }

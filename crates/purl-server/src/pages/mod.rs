@@ -4,6 +4,7 @@
 
 mod allocation;
 mod chart;
+mod contributions;
 mod form;
 mod format;
 mod layout;
@@ -31,6 +32,7 @@ use crate::routes::session::session_cookie;
 use crate::Ctx;
 
 const STYLESHEET: &str = include_str!("../../assets/purl.css");
+const SCRIPT: &str = include_str!("../../assets/purl.js");
 
 pub fn router() -> Router<Ctx> {
     Router::new()
@@ -75,7 +77,9 @@ pub fn router() -> Router<Ctx> {
             get(allocation::preview).post(allocation::commit),
         )
         .route("/allocations", get(allocation::committed))
+        .route("/reports/contributions", get(contributions::page))
         .route("/assets/purl.css", get(stylesheet))
+        .route("/assets/purl.js", get(script))
 }
 
 /// A page that could not be shown: its status and a short page saying why (never more than the
@@ -132,6 +136,17 @@ fn unreadable(caller: &Caller, error: purl_app::AppError) -> PageError {
 /// The signed-in actor, or the way to the sign-in page.
 fn signed_in(caller: &Caller) -> Result<&purl_core::user::Actor, PageError> {
     caller.actor.as_ref().ok_or_else(PageError::sign_in)
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

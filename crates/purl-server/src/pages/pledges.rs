@@ -242,7 +242,7 @@ async fn page(
             p class="note" { (listed.total) " pledge(s) you may see. "
                 a href="/api/v1/pledges?format=csv" { "CSV" } ", "
                 a href="/api/v1/pledges?format=xlsx" { "XLSX" } "." }
-            table {
+            table class="sortable" id="pledges" {
                 thead {
                     tr {
                         th scope="col" { "reference" }

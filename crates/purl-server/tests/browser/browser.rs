@@ -178,6 +178,17 @@ impl Browser {
         self.text_with(expected).await
     }
 
+    /// Clicks the element `css` selects.
+    pub async fn click_css(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
     /// Follows the link whose text is `label`.
     pub async fn follow(&self, label: &str) {
         self.click(&format!("//a[normalize-space()='{label}']"))

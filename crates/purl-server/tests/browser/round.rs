@@ -64,6 +64,25 @@ async fn a_full_round_by_clicking_one_browser_per_party() {
     }
     let catalogue = supplier.text().await;
     assert!(catalogue.contains("USD 4,000,000.00"), "{catalogue}");
+    // Tables sort by a column when its heading is pressed, and reverse when pressed again.
+    let first_row = || async {
+        supplier
+            .client
+            .find(fantoccini::Locator::Css("#catalogue tbody tr"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    supplier
+        .click_css("#catalogue th:nth-child(5) button")
+        .await;
+    assert!(first_row().await.starts_with("IFAK"), "cheapest first");
+    supplier
+        .click_css("#catalogue th:nth-child(5) button")
+        .await;
+    assert!(first_row().await.starts_with("PAC3"), "dearest first");
 
     // Ukraine's planner drafts the list, puts the first-aid kits first, then back, and submits.
     let requester = signed_in(&server, REQUESTER).await;
@@ -327,6 +346,33 @@ async fn a_full_round_by_clicking_one_browser_per_party() {
     other.open(&base, "/packages/1").await;
     let summary = other.text().await;
     assert!(summary.contains("in summary"), "{summary}");
+    // The downloads offered on those pages hold no more than the pages.
+    for download in [
+        "/api/v1/pledges?format=csv",
+        "/api/v1/payments?format=csv",
+        "/api/v1/packages?format=csv",
+        "/api/v1/reports/contributions?format=csv",
+        "/api/v1/reports/overview?format=csv",
+        "/api/v1/packages/1",
+    ] {
+        let fetched = other
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 fetch(arguments[0]).then(r => r.text()).then(done);",
+                vec![serde_json::json!(download)],
+            )
+            .await
+            .unwrap();
+        let body = fetched.as_str().unwrap_or_default();
+        assert!(!body.is_empty(), "{download} answered nothing");
+        for hidden in ["NLD-2026-1", "7272728", "L0001"] {
+            assert!(
+                !body.contains(hidden),
+                "DEU gets {hidden} from {download}: {body}"
+            );
+        }
+    }
 
     // The coordinator commits the allocation of what is left.
     coordinator.follow("Allocation").await;
