@@ -27,6 +27,9 @@ fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
                 ("/packages", "Packages"),
                 ("/rates", "Rates"),
                 ("/catalogue", "Catalogue"),
+                ("/participants", "Participants"),
+                ("/users", "Users"),
+                ("/access-log", "Access log"),
             ][..],
             Party::Supplier => &[
                 ("/catalogue", "Catalogue"),
@@ -37,8 +40,9 @@ fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
                 ("/pledges", "Pledges"),
                 ("/payments", "Payments"),
                 ("/packages", "Packages"),
+                ("/users", "Users"),
             ][..],
-            Party::Auditor => &[][..],
+            Party::Auditor => &[("/access-log", "Access log")][..],
         });
         links.push(("/ledger", "Ledger"));
     }

@@ -2,6 +2,7 @@
 //! the binary, nothing fetched from elsewhere. A page reads through the same access policy as the
 //! API; every form that changes something carries the session's CSRF token, checked here.
 
+mod admin;
 mod allocation;
 mod chart;
 mod contributions;
@@ -78,6 +79,16 @@ pub fn router() -> Router<Ctx> {
         )
         .route("/allocations", get(allocation::committed))
         .route("/reports/contributions", get(contributions::page))
+        .route(
+            "/participants",
+            get(admin::participants).post(admin::add_participant),
+        )
+        .route("/users", get(admin::users).post(admin::add_user))
+        .route(
+            "/users/{username}/{action}",
+            axum::routing::post(admin::act_on_user),
+        )
+        .route("/access-log", get(admin::access_log))
         .route("/assets/purl.css", get(stylesheet))
         .route("/assets/purl.js", get(script))
 }

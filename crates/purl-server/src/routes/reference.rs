@@ -103,23 +103,27 @@ async fn add_participant(
     headers: HeaderMap,
     Body(body): Body<NewParticipant>,
 ) -> Result<Response, Problem> {
-    let membership = match (&body.ally_since, body.partner) {
-        (Some(date), _) => Membership::Ally {
-            joined_on: input::date("ally_since", date)?,
-        },
-        (None, true) => Membership::Partner,
-        (None, false) => Membership::Organisation,
-    };
-    let code = field("code", ParticipantCode::parse(&body.code))?;
-    let location = format!("/api/v1/participants/{code}");
-    let command = Command::AddParticipant {
-        code,
-        alpha2: body.alpha2,
-        name: field("name", Name::parse(&body.name))?,
-        membership,
-        party: field("party", Party::parse(&body.party))?,
-    };
-    write::execute(&ctx, &caller, &headers, command, Some(location)).await
+    let location = format!("/api/v1/participants/{}", body.code);
+    write::execute(&ctx, &caller, &headers, body.command()?, Some(location)).await
+}
+
+impl NewParticipant {
+    pub fn command(&self) -> Result<Command, Problem> {
+        let membership = match (&self.ally_since, self.partner) {
+            (Some(date), _) => Membership::Ally {
+                joined_on: input::date("ally_since", date)?,
+            },
+            (None, true) => Membership::Partner,
+            (None, false) => Membership::Organisation,
+        };
+        Ok(Command::AddParticipant {
+            code: field("code", ParticipantCode::parse(&self.code))?,
+            alpha2: self.alpha2.clone(),
+            name: field("name", Name::parse(&self.name))?,
+            membership,
+            party: field("party", Party::parse(&self.party))?,
+        })
+    }
 }
 
 /// Users the caller may see: itself, and as an admin those of its participant (a coordinator
@@ -178,24 +182,8 @@ async fn add_user(
     headers: HeaderMap,
     Body(body): Body<NewUser>,
 ) -> Result<Response, Problem> {
-    let username = field("username", Username::parse(&body.username))?;
-    let command = Command::AddUser {
-        username: username.clone(),
-        participant: field("participant", ParticipantCode::parse(&body.participant))?,
-        name: field("name", Name::parse(&body.name))?,
-        roles: input::roles("roles", &body.roles)?,
-    };
-    let written = write::run(&ctx, &caller, &headers, command).await?;
-    let one_time_password = if written.replayed {
-        None
-    } else {
-        Some(
-            ctx.app
-                .issue_one_time_password(username.as_str())
-                .await
-                .map_err(|e| caller.problem(e))?,
-        )
-    };
+    let (written, one_time_password) = create_user(&ctx, &caller, &headers, &body).await?;
+    let username = &body.username;
     let status = if written.replayed {
         axum::http::StatusCode::OK
     } else {
@@ -219,6 +207,34 @@ async fn add_user(
     Ok(response)
 }
 
+/// Creates the user and issues its one-time password (none when this repeats an earlier answer).
+pub(crate) async fn create_user(
+    ctx: &Ctx,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &NewUser,
+) -> Result<(purl_app::Written, Option<String>), Problem> {
+    let username = field("username", Username::parse(&body.username))?;
+    let command = Command::AddUser {
+        username: username.clone(),
+        participant: field("participant", ParticipantCode::parse(&body.participant))?,
+        name: field("name", Name::parse(&body.name))?,
+        roles: input::roles("roles", &body.roles)?,
+    };
+    let written = write::run(ctx, caller, headers, command).await?;
+    let one_time_password = if written.replayed {
+        None
+    } else {
+        Some(
+            ctx.app
+                .issue_one_time_password(username.as_str())
+                .await
+                .map_err(|e| caller.problem(e))?,
+        )
+    };
+    Ok((written, one_time_password))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Roles {
     pub roles: Vec<String>,
@@ -240,6 +256,13 @@ async fn set_roles(
     write::execute(&ctx, &caller, &headers, command, None).await
 }
 
+pub(crate) fn set_active_command(username: &str, active: bool) -> Result<Command, Problem> {
+    Ok(Command::SetUserActive {
+        username: field("username", Username::parse(username))?,
+        active,
+    })
+}
+
 async fn set_active(
     ctx: &Ctx,
     caller: &Caller,
@@ -247,10 +270,7 @@ async fn set_active(
     username: &str,
     active: bool,
 ) -> Result<Response, Problem> {
-    let command = Command::SetUserActive {
-        username: field("username", Username::parse(username))?,
-        active,
-    };
+    let command = set_active_command(username, active)?;
     write::execute(ctx, caller, headers, command, None).await
 }
 
@@ -290,8 +310,18 @@ async fn reset_password(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<Json<OneTimePassword>, Problem> {
+    let one_time_password = issue_password(&ctx, &caller, &username).await?;
+    Ok(Json(OneTimePassword { one_time_password }))
+}
+
+/// A new one-time password for a user the caller administers (also lifts a lockout).
+pub(crate) async fn issue_password(
+    ctx: &Ctx,
+    caller: &Caller,
+    username: &str,
+) -> Result<String, Problem> {
     let actor = caller.actor()?;
-    let found = ctx.app.user(&caller.reader(), &username).await;
+    let found = ctx.app.user(&caller.reader(), username).await;
     let found = found.map_err(|e| caller.problem(e))?;
     let participant = found
         .body
@@ -302,12 +332,10 @@ async fn reset_password(
     if !allows(actor, &Action::ManageUsers { participant }) {
         return Err(Problem::forbidden());
     }
-    let one_time_password = ctx
-        .app
-        .issue_one_time_password(&username)
+    ctx.app
+        .issue_one_time_password(username)
         .await
-        .map_err(|e| caller.problem(e))?;
-    Ok(Json(OneTimePassword { one_time_password }))
+        .map_err(|e| caller.problem(e))
 }
 
 #[utoipa::path(get, path = "/catalogue", tag = "reference", params(PageQuery),

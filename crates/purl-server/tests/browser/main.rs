@@ -8,6 +8,7 @@
 /// The server runs on SQLite here.
 pub const ON_POSTGRES: bool = false;
 
+mod admin;
 mod browser;
 mod pages;
 mod pledges;
