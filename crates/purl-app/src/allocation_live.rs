@@ -7,6 +7,7 @@ use purl_core::allocation::{
 use purl_core::ids::{Period, Reference};
 use purl_core::money::{Currency, Money};
 use purl_core::pledge::PledgeStatus;
+use purl_core::report::coverage::CoverageLine;
 use purl_core::state::State;
 use purl_core::user::Actor;
 use purl_store::Store;
@@ -21,6 +22,8 @@ pub struct LivePreview {
     pub requirements: Vec<Requirement>,
     /// Item codes of the requirements, in the same order.
     pub items: Vec<String>,
+    /// The approved quantity of each requirement (its `quantity` is what packages left of it).
+    pub wanted: Vec<u64>,
     pub funds: Vec<Fund>,
     pub allocation: Allocation,
     /// What was left out and why (pledges earmarked to one package, ...).
@@ -61,7 +64,11 @@ impl<S: Store> App<S> {
         let version = list.approved().ok_or_else(|| {
             AppError::Invalid(format!("list {} has no approved version", list.period))
         })?;
-        let (requirements, items) = requirements(&state, list.period, version)?;
+        let ListLines {
+            requirements,
+            items,
+            wanted,
+        } = requirements(&state, list.period, version)?;
         let (funds, notes) = funds(&state, options, self.today())?;
         let allocation =
             allocate(&requirements, &funds).map_err(|e| AppError::Invalid(e.to_string()))?;
@@ -70,6 +77,7 @@ impl<S: Store> App<S> {
             list_version: version.number,
             requirements,
             items,
+            wanted,
             funds,
             allocation,
             notes,
@@ -77,14 +85,24 @@ impl<S: Store> App<S> {
     }
 }
 
+/// The approved version's lines as the allocation takes them.
+struct ListLines {
+    /// Less what active packages already took.
+    requirements: Vec<Requirement>,
+    items: Vec<String>,
+    /// The approved quantities.
+    wanted: Vec<u64>,
+}
+
 /// The approved version's lines, less what active packages already took.
 fn requirements(
     state: &State,
     period: Period,
     version: &purl_core::list::ListVersion,
-) -> Result<(Vec<Requirement>, Vec<String>), AppError> {
+) -> Result<ListLines, AppError> {
     let mut requirements = Vec::new();
     let mut items = Vec::new();
+    let mut wanted = Vec::new();
     for (index, line) in version.lines.iter().enumerate() {
         let item = state
             .items
@@ -107,8 +125,13 @@ fn requirements(
             quantity: line.quantity.saturating_sub(packaged),
         });
         items.push(item.code.to_string());
+        wanted.push(line.quantity);
     }
-    Ok((requirements, items))
+    Ok(ListLines {
+        requirements,
+        items,
+        wanted,
+    })
 }
 
 /// One fund per pledge with money left: received, less what packages already hold, plus, if asked,
@@ -256,6 +279,33 @@ impl LivePreview {
             s.binding
                 .sentence(&|f| self.funds[f].id.clone(), &money, s.more_money)
         })
+    }
+
+    /// The coverage report (design §7) of this preview: units in packages plus units allocated,
+    /// against the approved quantities.
+    pub fn coverage(&self) -> Result<purl_core::report::coverage::Coverage, AppError> {
+        let lines: Vec<CoverageLine> = self
+            .requirements
+            .iter()
+            .zip(&self.allocation.lines)
+            .enumerate()
+            .map(|(index, (line, outcome))| CoverageLine {
+                rank: line.rank,
+                line_id: line.id.clone(),
+                item: self.items[index].clone(),
+                category: line.category.clone(),
+                unit_price: line.unit_price,
+                wanted: self.wanted[index],
+                packaged: self.wanted[index].saturating_sub(line.quantity),
+                allocated: outcome.funded_quantity,
+                reason: self.reason(index),
+            })
+            .collect();
+        Ok(purl_core::report::coverage::coverage(
+            self.period,
+            self.list_version,
+            &lines,
+        )?)
     }
 
     /// The preview as the record the ledger keeps.

@@ -11,9 +11,11 @@ use serde::Serialize;
 use crate::access::Visibility;
 use crate::error::DomainError;
 use crate::ids::{ParticipantCode, Reference};
-use crate::money::{divide_half_even, format_minor, Currency, Money};
+use crate::money::{divide_half_even, Currency, Money};
 use crate::pledge::Pledge;
 use crate::state::State;
+
+use super::percent;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Contributions {
@@ -67,15 +69,6 @@ pub struct ContributionRow {
 fn usd(minor: i128) -> Result<Money, DomainError> {
     let minor = i64::try_from(minor).map_err(|_| DomainError::invalid("a total overflowed"))?;
     Ok(Money::from_minor(minor, Currency::USD)?)
-}
-
-/// `part / whole` in percent, rounded half-to-even to `decimals`.
-fn percent(part: i64, whole: i64, decimals: u32) -> String {
-    if whole <= 0 || part < 0 {
-        return format_minor(0, decimals);
-    }
-    let scaled = divide_half_even(part as u128 * 100 * 10u128.pow(decimals), whole as u128);
-    format_minor(scaled as i128, decimals)
 }
 
 #[derive(Default)]
@@ -294,9 +287,9 @@ mod tests {
 
     #[test]
     fn percentages_round_half_to_even() {
-        assert_eq!(percent(1, 3, 2), "33.33");
-        assert_eq!(percent(2, 3, 2), "66.67");
-        assert_eq!(percent(1, 8, 2), "12.50");
+        assert_eq!(super::percent(1, 3, 2), "33.33");
+        assert_eq!(super::percent(2, 3, 2), "66.67");
+        assert_eq!(super::percent(1, 8, 2), "12.50");
         assert_eq!(
             percent(5, 1_000_000, 3),
             "0.000",
@@ -307,6 +300,6 @@ mod tests {
             "0.002",
             "0.0015 is a tie: to the even 2"
         );
-        assert_eq!(percent(1, 0, 2), "0.00");
+        assert_eq!(super::percent(1, 0, 2), "0.00");
     }
 }

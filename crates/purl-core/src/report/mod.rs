@@ -1,6 +1,7 @@
 //! Reports as pure functions of the state.
 
 pub mod contributions;
+pub mod coverage;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,6 +74,17 @@ pub struct PledgeFigure {
     pub conversion: Conversion,
     #[serde(serialize_with = "optional_amount")]
     pub paid_usd: Option<Money>,
+}
+
+/// `part / whole` in percent, rounded half-to-even to `decimals` (0 when there is no whole).
+pub(crate) fn percent(part: impl Into<i128>, whole: impl Into<i128>, decimals: u32) -> String {
+    let (part, whole) = (part.into(), whole.into());
+    if whole <= 0 || part < 0 {
+        return crate::money::format_minor(0, decimals);
+    }
+    let scaled =
+        crate::money::divide_half_even(part as u128 * 100 * 10u128.pow(decimals), whole as u128);
+    crate::money::format_minor(scaled as i128, decimals)
 }
 
 fn amount<S: serde::Serializer>(money: &Money, serializer: S) -> Result<S::Ok, S::Error> {

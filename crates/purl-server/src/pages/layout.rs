@@ -24,6 +24,7 @@ fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
                 ("/pledges", "Pledges"),
                 ("/payments", "Payments"),
                 ("/allocation", "Allocation"),
+                ("/reports/coverage", "Coverage"),
                 ("/packages", "Packages"),
                 ("/rates", "Rates"),
                 ("/catalogue", "Catalogue"),

@@ -6,6 +6,7 @@ mod admin;
 mod allocation;
 mod chart;
 mod contributions;
+mod coverage;
 mod form;
 mod format;
 mod layout;
@@ -79,6 +80,7 @@ pub fn router() -> Router<Ctx> {
         )
         .route("/allocations", get(allocation::committed))
         .route("/reports/contributions", get(contributions::page))
+        .route("/reports/coverage", get(coverage::page))
         .route(
             "/participants",
             get(admin::participants).post(admin::add_participant),

@@ -8,7 +8,7 @@ pub(crate) mod lists;
 pub(crate) mod money;
 pub(crate) mod packages;
 pub(crate) mod reference;
-mod reports;
+pub(crate) mod reports;
 pub(crate) mod session;
 
 use std::sync::OnceLock;

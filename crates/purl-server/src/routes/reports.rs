@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<Ctx> {
     OpenApiRouter::new()
         .routes(routes!(overview))
         .routes(routes!(contributions))
+        .routes(routes!(coverage))
         .routes(routes!(public_overview))
         .routes(routes!(public_pledges))
         .routes(routes!(access_log))
@@ -101,6 +102,81 @@ async fn contributions(
             let book = purl_app::report_book::contributions_book(&report, &caller.reader().name());
             crate::export::book_file(format, "contributions", &book)
         }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageQuery {
+    /// Count committed money not yet received (at today's recorded rate).
+    #[serde(default)]
+    pub include_committed: bool,
+    /// json (default), xlsx or csv (one row per rank band and per category).
+    pub format: Option<String>,
+}
+
+/// Coverage of the latest approved list (the coordinator's: it weighs every pledge): value
+/// funded — units in active packages plus units the allocation funds from the money at hand —
+/// against value required, by rank band and by category, the gap, and the first lines not fully
+/// funded with their reasons.
+#[utoipa::path(get, path = "/reports/coverage", tag = "reports", params(CoverageQuery),
+    responses((status = 200, body = Record), (status = 401, body = ApiProblem), (status = 404, body = ApiProblem)))]
+async fn coverage(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(query): Query<CoverageQuery>,
+) -> Result<Response, Problem> {
+    let format = ListFormat::parse(query.format.as_deref())?;
+    let report = coverage_report(&ctx, &caller, query.include_committed).await?;
+    match format {
+        ListFormat::Json => Ok(Json(report).into_response()),
+        ListFormat::File(_) => crate::export::respond(format, "coverage", coverage_rows(&report)),
+    }
+}
+
+/// The coverage report for the caller (404 for anyone but the coordinator, as for a record it
+/// may not see).
+pub async fn coverage_report(
+    ctx: &Ctx,
+    caller: &Caller,
+    include_committed: bool,
+) -> Result<purl_core::report::coverage::Coverage, Problem> {
+    let actor = caller.actor()?;
+    let options = purl_app::allocation_live::PreviewOptions { include_committed };
+    let preview = ctx
+        .app
+        .preview_allocation(actor, None, options)
+        .await
+        .map_err(|error| match error {
+            purl_app::AppError::Denied => {
+                Problem::not_found("there is no coverage report you may see")
+            }
+            error => caller.problem(error),
+        })?;
+    preview.coverage().map_err(|e| caller.problem(e))
+}
+
+/// The report's rows as a sheet: the whole list, each rank band, each category.
+fn coverage_rows(report: &purl_core::report::coverage::Coverage) -> Listed {
+    let row = |group: &str, row: &purl_core::report::coverage::CoverageRow| {
+        serde_json::json!({
+            "group": group,
+            "name": row.name,
+            "lines": row.lines,
+            "required_usd": row.required.amount_string(),
+            "funded_usd": row.funded.amount_string(),
+            "funded_percent": row.funded_percent,
+            "gap_usd": row.gap.amount_string(),
+        })
+    };
+    let items: Vec<serde_json::Value> = std::iter::once(row("total", &report.total))
+        .chain(report.by_rank_band.iter().map(|r| row("rank band", r)))
+        .chain(report.by_category.iter().map(|r| row("category", r)))
+        .collect();
+    Listed {
+        total: items.len(),
+        items,
+        next_offset: None,
     }
 }
 

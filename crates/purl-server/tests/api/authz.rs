@@ -223,6 +223,8 @@ fn cases(round: &round::Round, spare_token: &str, payment: &str) -> Vec<Case> {
             "/api/v1/reports/contributions?as_of=2026-11-30",
             None,
         ),
+        case(M::GET, "/api/v1/reports/coverage", None),
+        case(M::GET, "/api/v1/reports/coverage?format=csv", None),
         case(M::GET, "/api/v1/gdp", None),
         case(M::GET, "/api/v1/exports/pledges?format=csv", None),
         case(M::GET, "/api/v1/exports/payments?format=csv", None),

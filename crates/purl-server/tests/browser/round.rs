@@ -235,6 +235,23 @@ async fn a_full_round_by_clicking_one_browser_per_party() {
     );
     assert!(preview.contains("NLD-2026-1"), "{preview}");
     coordinator.screenshot("allocation-preview").await;
+    coordinator.follow("Coverage").await;
+    let coverage = coordinator.text_with("By rank band").await;
+    for expected in [
+        "ranks 1–10",
+        "air-defence",
+        "medical",
+        "First lines not fully funded",
+    ] {
+        assert!(coverage.contains(expected), "{expected}: {coverage}");
+    }
+    let charts = coordinator
+        .client
+        .find_all(fantoccini::Locator::Css("svg.chart"))
+        .await
+        .unwrap();
+    assert_eq!(charts.len(), 2, "a chart by band and one by category");
+    coordinator.screenshot("coverage").await;
 
     // The coordinator forms, funds and releases package 1.
     coordinator.follow("Packages").await;
