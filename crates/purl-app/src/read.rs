@@ -591,6 +591,16 @@ impl<S: Store> App<S> {
         Ok(report)
     }
 
+    /// The overview's totals at the end of each month up to `as_of` (public figures: every point
+    /// is the public overview of its day).
+    pub async fn timeline(
+        &self,
+        as_of: chrono::NaiveDate,
+    ) -> Result<purl_core::report::timeline::Timeline, AppError> {
+        let state = self.state().await?;
+        Ok(purl_core::report::timeline::timeline(&state, as_of)?)
+    }
+
     pub async fn gdp(&self, reader: &Reader<'_>, page: Page) -> Result<Listed, AppError> {
         self.read_many(reader, "GDP figures", page, |state, scope| {
             let visibility = access::reference_data(scope);

@@ -2,6 +2,7 @@
 
 pub mod contributions;
 pub mod coverage;
+pub mod timeline;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -54,6 +54,90 @@ fn scaled(title: &str, bars: &[Bar], largest: u128) -> Markup {
     }
 }
 
+/// One line of a line chart: its name and a value (≥ 0, any unit) per label.
+pub struct Series {
+    pub name: String,
+    pub values: Vec<u128>,
+}
+
+const PLOT_HEIGHT: u32 = 260;
+const PLOT_LEFT: u32 = 150;
+const PLOT_TOP: u32 = 34;
+const PLOT_RIGHT: u32 = 40;
+
+/// A line chart titled `title`: one point per label (e.g. months), `figure` writes a value on the
+/// axis and in the text alternative.
+pub fn lines(
+    title: &str,
+    labels: &[String],
+    series: &[Series],
+    figure: &dyn Fn(u128) -> String,
+) -> Markup {
+    let largest = series
+        .iter()
+        .flat_map(|line| line.values.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let width = WIDTH - PLOT_LEFT - PLOT_RIGHT;
+    let count = u32::try_from(labels.len()).unwrap_or(1).max(1);
+    let x = |index: usize| {
+        let index = u32::try_from(index).unwrap_or(0);
+        PLOT_LEFT
+            + if count > 1 {
+                index * width / (count - 1)
+            } else {
+                width / 2
+            }
+    };
+    let y = |value: u128| {
+        let height = u128::from(PLOT_HEIGHT);
+        PLOT_TOP + PLOT_HEIGHT - u32::try_from(value.min(largest) * height / largest).unwrap_or(0)
+    };
+    let step = (labels.len() / 8).max(1);
+    let description = series
+        .iter()
+        .map(|line| {
+            let last = line.values.last().copied().unwrap_or(0);
+            format!(
+                "{}: {} at {}",
+                line.name,
+                figure(last),
+                labels.last().map_or("", String::as_str)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let bottom = PLOT_TOP + PLOT_HEIGHT;
+    html! {
+        svg class="chart" viewBox={ "0 0 " (WIDTH) " " (bottom + 40) } role="img"
+            aria-label={ (title) ": " (description) } xmlns="http://www.w3.org/2000/svg" {
+            title { (title) }
+            @for (index, line) in series.iter().enumerate() {
+                @let left = PLOT_LEFT + u32::try_from(index).unwrap_or(0) * 170;
+                rect x=(left) y="6" width="14" height="14" class={ "chart-bar chart-bar-" (index % 4) } {}
+                text x=(left + 20) y="18" class="chart-label" { (line.name) }
+            }
+            @for value in [0, largest / 2, largest] {
+                line x1=(PLOT_LEFT) x2=(PLOT_LEFT + width) y1=(y(value)) y2=(y(value)) class="chart-grid" {}
+                text x=(PLOT_LEFT - 6) y=(y(value) + 5) text-anchor="end" class="chart-axis" { (figure(value)) }
+            }
+            @for (index, label) in labels.iter().enumerate() {
+                @if index % step == 0 || index + 1 == labels.len() {
+                    text x=(x(index)) y=(bottom + 22) text-anchor="middle" class="chart-axis" { (label) }
+                }
+            }
+            @for (index, line) in series.iter().enumerate() {
+                @let points = line.values.iter().enumerate().map(|(i, value)| format!("{},{}", x(i), y(*value))).collect::<Vec<_>>().join(" ");
+                polyline points=(points) class={ "chart-line chart-line-" (index % 4) } {}
+                @for (i, value) in line.values.iter().enumerate() {
+                    circle cx=(x(i)) cy=(y(*value)) r="4" class={ "chart-dot chart-bar-" (index % 4) } {}
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +165,31 @@ mod tests {
         assert!(svg.contains(&format!("width=\"{}\"", room / 4)), "{svg}");
         assert!(svg.contains("aria-label=\"Funding: pledged: USD 200; paid: USD 50\""));
         assert!(svg.contains("<title>Funding</title>"));
+    }
+
+    #[test]
+    fn lines_put_the_largest_value_at_the_top_and_zero_at_the_bottom() {
+        let labels = vec!["2026-10".to_owned(), "2026-11".to_owned()];
+        let svg = lines(
+            "Cumulative",
+            &labels,
+            &[Series {
+                name: "pledged".into(),
+                values: vec![0, 10],
+            }],
+            &|value| value.to_string(),
+        )
+        .into_string();
+        let (left, right) = (PLOT_LEFT, WIDTH - PLOT_RIGHT);
+        let expected = format!(
+            "points=\"{left},{} {right},{PLOT_TOP}\"",
+            PLOT_TOP + PLOT_HEIGHT
+        );
+        assert!(svg.contains(&expected), "{svg}");
+        assert!(
+            svg.contains("aria-label=\"Cumulative: pledged: 10 at 2026-11\""),
+            "{svg}"
+        );
     }
 
     #[test]

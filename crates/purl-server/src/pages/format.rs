@@ -67,6 +67,11 @@ pub fn conversion(conversion: &purl_core::fx::Conversion) -> String {
     )
 }
 
+/// `text` as one part of a URL (a path segment or a query value).
+pub fn urlencode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,10 +7,7 @@ use purl_core::user::Actor;
 
 /// Where each party's work is (design §2); the public sees the overview only.
 fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
-    let mut links = vec![
-        ("/", "Public overview"),
-        ("/reports/contributions", "Contributions"),
-    ];
+    let mut links = vec![("/", "Public overview"), ("/reports", "Reports")];
     if let Some(Actor::User { party, .. }) = actor {
         links.push(("/home", "Home"));
         links.extend_from_slice(match party {
@@ -24,7 +21,6 @@ fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
                 ("/pledges", "Pledges"),
                 ("/payments", "Payments"),
                 ("/allocation", "Allocation"),
-                ("/reports/coverage", "Coverage"),
                 ("/packages", "Packages"),
                 ("/rates", "Rates"),
                 ("/catalogue", "Catalogue"),
@@ -48,6 +44,44 @@ fn navigation(actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
         links.push(("/ledger", "Ledger"));
     }
     links
+}
+
+/// The reports `actor` may open (design §7), with what each shows.
+pub fn reports(actor: Option<&Actor>) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut reports = vec![
+        (
+            "/",
+            "Overview",
+            "pledged, committed and paid, Allies participating, packages by status",
+        ),
+        (
+            "/reports/contributions",
+            "Contributions",
+            "per contributor, share of the total and of GDP against a fair share",
+        ),
+        (
+            "/reports/timeline",
+            "Timeline and runway",
+            "cumulative pledged, committed and paid; the month funding runs out",
+        ),
+    ];
+    if let Some(Actor::User { party, .. }) = actor {
+        if *party != Party::Auditor {
+            reports.push((
+                "/reports/pipeline",
+                "Package pipeline",
+                "days from forming to funding, release and delivery",
+            ));
+        }
+        if *party == Party::Coordinator {
+            reports.push((
+                "/reports/coverage",
+                "Coverage",
+                "funded value of the approved list by rank band and category, the gap and why",
+            ));
+        }
+    }
+    reports
 }
 
 /// A whole page titled `title` around `content`, for `actor` (the public when `None`); `csrf` is

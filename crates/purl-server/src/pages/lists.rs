@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::form::{self, Field, FormView, Kind, Sent, Submission};
-use super::format::grouped;
+use super::format::{grouped, urlencode};
 use super::{failed, layout, signed_in, unreadable, PageError};
 use crate::identity::Caller;
 use crate::problem::Problem;
@@ -149,10 +149,6 @@ pub async fn create(
         async |sent| index_page(&ctx, &caller, Some(&sent)).await,
     )
     .await
-}
-
-fn urlencode(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -15,8 +15,10 @@ mod lists;
 mod overview;
 mod packages;
 mod payments;
+mod pipeline;
 mod pledges;
 mod reference;
+mod timeline;
 
 use std::net::SocketAddr;
 
@@ -79,8 +81,11 @@ pub fn router() -> Router<Ctx> {
             get(allocation::preview).post(allocation::commit),
         )
         .route("/allocations", get(allocation::committed))
+        .route("/reports", get(reports_index))
         .route("/reports/contributions", get(contributions::page))
         .route("/reports/coverage", get(coverage::page))
+        .route("/reports/timeline", get(timeline::page))
+        .route("/reports/pipeline", get(pipeline::page))
         .route(
             "/participants",
             get(admin::participants).post(admin::add_participant),
@@ -135,6 +140,24 @@ fn failed(caller: &Caller, error: &impl std::fmt::Display) -> PageError {
     PageError(
         StatusCode::SERVICE_UNAVAILABLE,
         "The page could not be made just now; try again in a moment.",
+    )
+}
+
+/// `GET /reports`: the reports the reader may open.
+async fn reports_index(caller: Caller) -> Markup {
+    let actor = caller.actor.as_ref();
+    layout::page(
+        "Reports",
+        actor,
+        caller.csrf.as_deref(),
+        html! {
+            p class="note" { "Each report is a page with charts and tables, and the same figures as JSON, CSV and XLSX." }
+            ul class="reports" {
+                @for (href, name, what) in layout::reports(actor) {
+                    li { a href=(href) { (name) } ": " (what) "." }
+                }
+            }
+        },
     )
 }
 

@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<Ctx> {
         .routes(routes!(overview))
         .routes(routes!(contributions))
         .routes(routes!(coverage))
+        .routes(routes!(timeline))
         .routes(routes!(public_overview))
         .routes(routes!(public_pledges))
         .routes(routes!(access_log))
@@ -172,6 +173,107 @@ fn coverage_rows(report: &purl_core::report::coverage::Coverage) -> Listed {
     let items: Vec<serde_json::Value> = std::iter::once(row("total", &report.total))
         .chain(report.by_rank_band.iter().map(|r| row("rank band", r)))
         .chain(report.by_category.iter().map(|r| row("category", r)))
+        .collect();
+    Listed {
+        total: items.len(),
+        items,
+        next_offset: None,
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TimelineQuery {
+    /// The last day (YYYY-MM-DD; default today).
+    pub as_of: Option<String>,
+    /// The monthly need for the runway, USD (default 1000000000.00).
+    pub monthly_need: Option<String>,
+    /// json (default), xlsx or csv (one row a month).
+    pub format: Option<String>,
+}
+
+/// The default monthly need of the runway: about one billion dollars (design §7).
+pub const MONTHLY_NEED_DEFAULT: &str = "1000000000.00";
+
+/// The timeline and the runway together.
+#[derive(Debug, Serialize)]
+pub struct TimelineReport {
+    pub timeline: purl_core::report::timeline::Timeline,
+    pub runway: purl_core::report::timeline::Runway,
+}
+
+/// Pledged, committed and paid totals in USD at the end of each month (public figures), and the
+/// runway: the month in which a monthly need passes the money committed by then.
+#[utoipa::path(get, path = "/reports/timeline", tag = "reports", params(TimelineQuery), security((), ("token" = []), ("session" = [])),
+    responses((status = 200, body = Record), (status = 422, body = ApiProblem)))]
+async fn timeline(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(query): Query<TimelineQuery>,
+) -> Result<Response, Problem> {
+    let format = ListFormat::parse(query.format.as_deref())?;
+    let report = timeline_report(
+        &ctx,
+        &caller,
+        query.as_of.as_deref(),
+        query.monthly_need.as_deref(),
+    )
+    .await?;
+    match format {
+        ListFormat::Json => Ok(Json(report).into_response()),
+        ListFormat::File(_) => crate::export::respond(format, "timeline", timeline_rows(&report)),
+    }
+}
+
+/// The timeline and runway on `as_of` (default today) at `monthly_need` (default one billion).
+pub async fn timeline_report(
+    ctx: &Ctx,
+    caller: &Caller,
+    as_of: Option<&str>,
+    monthly_need: Option<&str>,
+) -> Result<TimelineReport, Problem> {
+    let need = input::positive_money(
+        "monthly_need",
+        monthly_need.unwrap_or(MONTHLY_NEED_DEFAULT),
+        purl_core::money::Currency::USD,
+    )?;
+    let timeline = ctx
+        .app
+        .timeline(day(ctx, as_of)?)
+        .await
+        .map_err(|e| caller.problem(e))?;
+    let runway = purl_core::report::timeline::runway(&timeline, need)
+        .map_err(|e| caller.problem(e.into()))?;
+    Ok(TimelineReport { timeline, runway })
+}
+
+/// One row a month: the timeline's totals (empty in projected months) and the runway's need.
+fn timeline_rows(report: &TimelineReport) -> Listed {
+    let items: Vec<serde_json::Value> = report
+        .runway
+        .months
+        .iter()
+        .map(|month| {
+            let point = report
+                .timeline
+                .points
+                .iter()
+                .find(|p| p.month == month.month);
+            let amount = |pick: fn(
+                &purl_core::report::timeline::TimelinePoint,
+            ) -> purl_core::money::Money| {
+                point.map(|p| pick(p).amount_string())
+            };
+            serde_json::json!({
+                "month": month.month,
+                "pledged_usd": amount(|p| p.pledged),
+                "committed_usd": amount(|p| p.committed),
+                "paid_usd": amount(|p| p.paid),
+                "cumulative_need_usd": month.cumulative_need.amount_string(),
+                "committed_for_runway_usd": month.committed.amount_string(),
+                "projected": month.projected,
+            })
+        })
         .collect();
     Listed {
         total: items.len(),

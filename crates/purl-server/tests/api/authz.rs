@@ -224,6 +224,11 @@ fn cases(round: &round::Round, spare_token: &str, payment: &str) -> Vec<Case> {
             None,
         ),
         case(M::GET, "/api/v1/reports/coverage", None),
+        case(
+            M::GET,
+            "/api/v1/reports/timeline?as_of=2026-11-30&monthly_need=1000000.00",
+            None,
+        ),
         case(M::GET, "/api/v1/reports/coverage?format=csv", None),
         case(M::GET, "/api/v1/gdp", None),
         case(M::GET, "/api/v1/exports/pledges?format=csv", None),

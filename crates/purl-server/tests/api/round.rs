@@ -222,6 +222,46 @@ async fn round_on(server: Server) {
         overview["contributors"], 4,
         "NLD and the joint DNK, NOR, SWE"
     );
+    // The timeline and runway: USD 16 M committed (EUR 10 M at 1.1, NOK 50 M at 0.1); at USD 5 M
+    // a month from November the need passes it in February.
+    let timeline = server
+        .get(
+            None,
+            "/api/v1/reports/timeline?as_of=2026-11-30&monthly_need=5000000.00",
+        )
+        .await
+        .expect(200);
+    let points = &timeline.json["timeline"]["points"];
+    assert_eq!(points[0]["month"], "2026-11", "{}", timeline.text);
+    assert_eq!(points[0]["committed"], "16000000.00");
+    assert_eq!(timeline.json["runway"]["runs_out"], "2027-02");
+    let csv = server
+        .get(
+            None,
+            "/api/v1/reports/timeline?as_of=2026-11-30&monthly_need=5000000.00&format=csv",
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        csv.text.lines().count(),
+        5,
+        "a header and four months: {}",
+        csv.text
+    );
+    server
+        .get(None, "/api/v1/reports/timeline?monthly_need=-5")
+        .await
+        .expect(422);
+    let coverage = server
+        .get(Some(COORDINATOR), "/api/v1/reports/coverage")
+        .await
+        .expect(200);
+    assert_eq!(
+        coverage.json["required"], "40500000.00",
+        "{}",
+        coverage.text
+    );
+    assert_eq!(coverage.json["by_category"][1]["name"], "medical");
     let report = purl_app::verify::verify(server.ctx.app.store(), &|_, _| {})
         .await
         .expect("verify runs");

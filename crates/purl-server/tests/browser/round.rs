@@ -235,6 +235,7 @@ async fn a_full_round_by_clicking_one_browser_per_party() {
     );
     assert!(preview.contains("NLD-2026-1"), "{preview}");
     coordinator.screenshot("allocation-preview").await;
+    coordinator.follow("Reports").await;
     coordinator.follow("Coverage").await;
     let coverage = coordinator.text_with("By rank band").await;
     for expected in [
@@ -327,6 +328,29 @@ async fn a_full_round_by_clicking_one_browser_per_party() {
     let delivered = supplier.text_with("Status: delivered").await;
     assert!(delivered.contains("Status: delivered"), "{delivered}");
 
+    // The timeline and the runway: NLD's EUR 10 M at 1.1 and the Nordic NOK 50 M at 0.1 are
+    // USD 16 M committed; at USD 5 M a month from November the need passes it in February.
+    supplier.follow("Reports").await;
+    supplier.follow("Timeline and runway").await;
+    supplier.text_with("Runway").await;
+    let timeline = supplier
+        .submit(
+            &[("monthly_need", "5,000,000.00")],
+            "Show runway",
+            "USD 5,000,000.00 a month",
+        )
+        .await;
+    assert!(timeline.contains("USD 16,000,000.00"), "{timeline}");
+    assert!(
+        timeline.contains("funding runs out in 2027-02"),
+        "{timeline}"
+    );
+    supplier.screenshot("timeline").await;
+    supplier.follow("Reports").await;
+    supplier.follow("Package pipeline").await;
+    let pipeline = supplier.text_with("days to delivered").await;
+    assert!(pipeline.contains("Package 1"), "{pipeline}");
+
     // NLD funds package 1 and sees it in full; DEU funds nothing and sees a summary only, and
     // never NLD's unpublished pledge, in any page it can open.
     funder.open(&base, "/packages/1").await;
@@ -363,6 +387,17 @@ async fn a_full_round_by_clicking_one_browser_per_party() {
     other.open(&base, "/packages/1").await;
     let summary = other.text().await;
     assert!(summary.contains("in summary"), "{summary}");
+    other.open(&base, "/reports/pipeline").await;
+    let pipeline = other.text().await;
+    assert!(
+        pipeline.contains("1 other package(s) you see only in summary"),
+        "{pipeline}"
+    );
+    other.open(&base, "/reports").await;
+    assert!(
+        !other.text().await.contains("Coverage"),
+        "the coordinator's report only"
+    );
     // The downloads offered on those pages hold no more than the pages.
     for download in [
         "/api/v1/pledges?format=csv",
