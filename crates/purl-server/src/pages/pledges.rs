@@ -28,7 +28,8 @@ const ROWS_PER_PAGE: usize = 50;
 pub struct PledgeForm {
     csrf: String,
     reference: String,
-    /// Semicolon-separated participant codes (the coordinator's form only).
+    /// Semicolon-separated participant codes (a contributor's own code among them; a joint pledge
+    /// names every contributor).
     #[serde(default)]
     contributors: String,
     #[serde(default)]
@@ -132,14 +133,7 @@ fn described(shown: Option<&Shown>, field: &str) -> Option<String> {
         .map(|_| format!("{field}-problem"))
 }
 
-fn record_form(actor: &Actor, csrf: &str, form: &PledgeForm, shown: Option<&Shown>) -> Markup {
-    let coordinator = matches!(
-        actor,
-        Actor::User {
-            party: Party::Coordinator,
-            ..
-        }
-    );
+fn record_form(csrf: &str, form: &PledgeForm, shown: Option<&Shown>) -> Markup {
     html! {
         h2 id="record-heading" { "Record a pledge" }
         form method="post" action="/pledges" class="form" aria-labelledby="record-heading" {
@@ -151,12 +145,10 @@ fn record_form(actor: &Actor, csrf: &str, form: &PledgeForm, shown: Option<&Show
             input id="reference" name="reference" type="text" required value=(form.reference)
                 aria-describedby=[described(shown, "reference")];
             (field_problem(shown, "reference"))
-            @if coordinator {
-                label for="contributors" { "Contributors (codes, separated by ;)" }
-                input id="contributors" name="contributors" type="text" required value=(form.contributors)
-                    aria-describedby=[described(shown, "contributors")];
-                (field_problem(shown, "contributors"))
-            }
+            label for="contributors" { "Contributors (codes separated by ; — a joint pledge names each)" }
+            input id="contributors" name="contributors" type="text" required value=(form.contributors)
+                aria-describedby=[described(shown, "contributors")];
+            (field_problem(shown, "contributors"))
             label for="amount" { "Amount (empty if not disclosed)" }
             input id="amount" name="amount" type="text" inputmode="decimal" value=(form.amount)
                 aria-describedby=[described(shown, "amount")];
@@ -276,7 +268,7 @@ async fn page(
                     a href={ "/pledges?offset=" (next) } { "Next" }
                 }
             }
-            @if may_record { (record_form(actor, csrf, form, shown)) }
+            @if may_record { (record_form(csrf, form, shown)) }
         },
     ))
 }
@@ -289,14 +281,27 @@ pub async fn list(
     if caller.actor.is_none() {
         return Ok(Redirect::to("/sign-in").into_response());
     }
-    let today = ctx.app.today().to_string();
-    let form = PledgeForm {
-        announced_on: today,
-        ..PledgeForm::default()
-    };
+    let form = blank_form(&ctx, &caller);
     Ok(page(&ctx, &caller, query.offset.unwrap_or(0), &form, None)
         .await?
         .into_response())
+}
+
+/// A new pledge's form: announced today; a contributor's own code filled in.
+fn blank_form(ctx: &Ctx, caller: &Caller) -> PledgeForm {
+    let contributors = match caller.actor.as_ref() {
+        Some(Actor::User {
+            participant,
+            party: Party::Contributor,
+            ..
+        }) => participant.to_string(),
+        _ => String::new(),
+    };
+    PledgeForm {
+        announced_on: ctx.app.today().to_string(),
+        contributors,
+        ..PledgeForm::default()
+    }
 }
 
 /// Runs `command` for the caller, as the API would.
@@ -321,16 +326,16 @@ pub async fn record(
         return Err(not_from_session());
     }
     let optional = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
-    let contributors = if *party == Party::Coordinator {
-        form.contributors
-            .split(';')
-            .map(str::trim)
-            .filter(|code| !code.is_empty())
-            .map(str::to_owned)
-            .collect()
-    } else {
-        vec![participant.to_string()]
-    };
+    let mut contributors: Vec<String> = form
+        .contributors
+        .split(';')
+        .map(str::trim)
+        .filter(|code| !code.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect();
+    if contributors.is_empty() && *party == Party::Contributor {
+        contributors.push(participant.to_string());
+    }
     let input = NewPledgeInput {
         reference: form.reference.trim().to_owned(),
         contributors,
@@ -398,10 +403,7 @@ pub async fn act(
                 field: None,
                 message: problem.detail,
             };
-            let form = PledgeForm {
-                announced_on: ctx.app.today().to_string(),
-                ..PledgeForm::default()
-            };
+            let form = blank_form(&ctx, &caller);
             let markup = page(&ctx, &caller, 0, &form, Some(&shown)).await?;
             Ok((
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::CONFLICT),

@@ -10,6 +10,7 @@ pub const ON_POSTGRES: bool = false;
 
 mod admin;
 mod browser;
+mod lists;
 mod pages;
 mod pledges;
 mod round;

@@ -1,13 +1,14 @@
 //! The whole PURL round of the API suite again, purely by clicking and typing in pages, one
 //! browser session per party: the supplier prices the catalogue; Ukraine's planner drafts,
-//! reorders and submits the list; the three parties approve it; the coordinator records rates, a
-//! joint pledge and payments, previews the allocation, forms, funds and releases a package; the
+//! reorders and submits the list; the three parties approve it; the coordinator records rates,
+//! the Netherlands and Norway (for the joint Nordic pledge) record pledges, the coordinator records
+//! payments, previews the allocation, forms, funds and releases a package; the
 //! supplier contracts, ships and delivers; the planner confirms receipt. Then a contributor that
 //! funds nothing sees the package only in summary, and no page shows it another's unpublished
 //! pledge.
 
 use crate::browser::{set_password, Browser};
-use crate::support::{Server, COORDINATOR, FUNDER, OTHER, REQUESTER, SUPPLIER};
+use crate::support::{Server, COORDINATOR, FUNDER, JOINT, OTHER, REQUESTER, SUPPLIER};
 
 const PERIOD: &str = "2026-12";
 
@@ -185,9 +186,11 @@ async fn a_full_round_by_clicking_one_browser_per_party() {
             "1 pledge(s) you may see",
         )
         .await;
-    coordinator.follow("Pledges").await;
-    coordinator.choose("status", "committed").await;
-    coordinator
+    // Norway's desk records the joint Nordic pledge, naming its partners.
+    let joint = signed_in(&server, JOINT).await;
+    joint.follow("Pledges").await;
+    joint.choose("status", "committed").await;
+    joint
         .submit(
             &[
                 ("reference", "NORDIC-2026-1"),
@@ -200,6 +203,7 @@ async fn a_full_round_by_clicking_one_browser_per_party() {
             "NORDIC-2026-1",
         )
         .await;
+    joint.close().await;
     coordinator.follow("Payments").await;
     for (pledge, amount, currency, count) in [
         ("NLD-2026-1", "10000000.00", "EUR", "1 payment(s)"),
