@@ -7,42 +7,42 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup};
-use purl_app::read::{Page, PAGE_LIMIT_MAX};
 use purl_core::participant::{Membership, Participant, Party};
 use purl_core::policy::{allows, Action};
 use purl_core::user::{Actor, User};
 use serde::Deserialize;
 
 use super::form::{self, Field, FormView, Kind, Sent, Submission};
-use super::{failed, layout, signed_in, unreadable, PageError};
+use super::{failed, layout, paging, signed_in, unreadable, PageError};
 use crate::identity::Caller;
 use crate::routes::reference::{
     create_user, issue_password, set_active_command, NewParticipant, NewUser,
 };
 use crate::Ctx;
 
-const ALL: Page = Page {
-    offset: 0,
-    limit: PAGE_LIMIT_MAX,
-};
-
 /// `GET /participants`.
-pub async fn participants(State(ctx): State<Ctx>, caller: Caller) -> Result<Markup, PageError> {
-    participants_page(&ctx, &caller, None).await
+pub async fn participants(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(query): Query<paging::Offset>,
+) -> Result<Markup, PageError> {
+    participants_page(&ctx, &caller, query.offset(), None).await
 }
 
 async fn participants_page(
     ctx: &Ctx,
     caller: &Caller,
+    offset: usize,
     sent: Option<&Sent>,
 ) -> Result<Markup, PageError> {
     let actor = signed_in(caller)?;
     let csrf = caller.csrf.as_deref().unwrap_or_default();
     let listed = ctx
         .app
-        .participants(&caller.reader(), ALL)
+        .participants(&caller.reader(), paging::page(offset))
         .await
         .map_err(|error| failed(caller, &error))?;
+    let (total, next) = (listed.total, listed.next_offset);
     let participants: Vec<Participant> = listed
         .items
         .into_iter()
@@ -77,7 +77,7 @@ async fn participants_page(
         Some(actor),
         caller.csrf.as_deref(),
         html! {
-            p class="note" { (participants.len()) " participant(s)." }
+            p class="note" { (total) " participant(s)." }
             table class="sortable" id="participants" {
                 thead { tr { th scope="col" { "code" } th scope="col" { "name" } th scope="col" { "party" } th scope="col" { "membership" } } }
                 tbody {
@@ -95,6 +95,7 @@ async fn participants_page(
                     }
                 }
             }
+            (paging::links("/participants", "participants", offset, next))
             @if allows(actor, &Action::ManageParticipants) { (onboard.render(csrf, sent)) }
         },
     ))
@@ -112,7 +113,7 @@ pub async fn add_participant(
         Submission::new(pairs),
         |sent| sent.decode::<NewParticipant>()?.command(),
         "/participants",
-        async |sent| participants_page(&ctx, &caller, Some(&sent)).await,
+        async |sent| participants_page(&ctx, &caller, 0, Some(&sent)).await,
     )
     .await
 }
@@ -128,8 +129,12 @@ fn administers(actor: &Actor, participant: &purl_core::ids::ParticipantCode) -> 
 }
 
 /// `GET /users`.
-pub async fn users(State(ctx): State<Ctx>, caller: Caller) -> Result<Markup, PageError> {
-    users_page(&ctx, &caller, None, None).await
+pub async fn users(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(query): Query<paging::Offset>,
+) -> Result<Markup, PageError> {
+    users_page(&ctx, &caller, query.offset(), None, None).await
 }
 
 /// A one-time password just issued, to show once.
@@ -141,6 +146,7 @@ struct Issued {
 async fn users_page(
     ctx: &Ctx,
     caller: &Caller,
+    offset: usize,
     sent: Option<&Sent>,
     issued: Option<&Issued>,
 ) -> Result<Markup, PageError> {
@@ -148,9 +154,10 @@ async fn users_page(
     let csrf = caller.csrf.as_deref().unwrap_or_default();
     let listed = ctx
         .app
-        .users(&caller.reader(), ALL)
+        .users(&caller.reader(), paging::page(offset))
         .await
         .map_err(|error| failed(caller, &error))?;
+    let (total, next) = (listed.total, listed.next_offset);
     let users: Vec<User> = listed
         .items
         .into_iter()
@@ -193,7 +200,7 @@ async fn users_page(
                 }
             }
             (form::inline_problem(sent))
-            p class="note" { (users.len()) " user(s) you may see." }
+            p class="note" { (total) " user(s) you may see." }
             table class="sortable" id="users" {
                 thead { tr {
                     th scope="col" { "user" } th scope="col" { "participant" } th scope="col" { "name" }
@@ -223,6 +230,7 @@ async fn users_page(
                     }
                 }
             }
+            (paging::links("/users", "users", offset, next))
             @if may_add { (add.render(csrf, sent)) }
         },
     ))
@@ -257,13 +265,13 @@ pub async fn add_user(
                 username: body.username.clone(),
                 password,
             });
-            Ok(users_page(&ctx, &caller, None, issued.as_ref())
+            Ok(users_page(&ctx, &caller, 0, None, issued.as_ref())
                 .await?
                 .into_response())
         }
         Err(problem) => {
             form::refuse(&caller, sent, problem, async |sent| {
-                users_page(&ctx, &caller, Some(&sent), None).await
+                users_page(&ctx, &caller, 0, Some(&sent), None).await
             })
             .await
         }
@@ -286,13 +294,13 @@ pub async fn act_on_user(
         return match issue_password(&ctx, &caller, &username).await {
             Ok(password) => {
                 let issued = Issued { username, password };
-                Ok(users_page(&ctx, &caller, None, Some(&issued))
+                Ok(users_page(&ctx, &caller, 0, None, Some(&issued))
                     .await?
                     .into_response())
             }
             Err(problem) => {
                 form::refuse(&caller, sent, problem, async |sent| {
-                    users_page(&ctx, &caller, Some(&sent), None).await
+                    users_page(&ctx, &caller, 0, Some(&sent), None).await
                 })
                 .await
             }
@@ -309,7 +317,7 @@ pub async fn act_on_user(
         sent,
         |_| set_active_command(&username, active),
         "/users",
-        async |sent| users_page(&ctx, &caller, Some(&sent), None).await,
+        async |sent| users_page(&ctx, &caller, 0, Some(&sent), None).await,
     )
     .await
 }

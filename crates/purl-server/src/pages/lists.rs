@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use super::form::{self, Field, FormView, Kind, Sent, Submission};
 use super::format::{grouped, urlencode};
-use super::{failed, layout, signed_in, unreadable, PageError};
+use super::{failed, layout, paging, signed_in, unreadable, PageError};
 use crate::identity::Caller;
 use crate::problem::Problem;
 use crate::routes::lists::{new_line, period, LineInput, MoveLine, UpdateLine};
@@ -60,22 +60,25 @@ fn status_of(version: &Value) -> &str {
 }
 
 /// `GET /lists`: every list the reader may see, with its latest version's status.
-pub async fn index(State(ctx): State<Ctx>, caller: Caller) -> Result<Markup, PageError> {
-    index_page(&ctx, &caller, None).await
+pub async fn index(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(query): Query<paging::Offset>,
+) -> Result<Markup, PageError> {
+    index_page(&ctx, &caller, query.offset(), None).await
 }
 
-async fn index_page(ctx: &Ctx, caller: &Caller, sent: Option<&Sent>) -> Result<Markup, PageError> {
+async fn index_page(
+    ctx: &Ctx,
+    caller: &Caller,
+    offset: usize,
+    sent: Option<&Sent>,
+) -> Result<Markup, PageError> {
     let actor = signed_in(caller)?;
     let csrf = caller.csrf.as_deref().unwrap_or_default();
     let listed = ctx
         .app
-        .lists(
-            &caller.reader(),
-            Page {
-                offset: 0,
-                limit: PAGE_LIMIT_MAX,
-            },
-        )
+        .lists(&caller.reader(), paging::page(offset))
         .await
         .map_err(|error| failed(caller, &error))?;
     let this_month = ctx.app.today().format("%Y-%m").to_string();
@@ -109,6 +112,7 @@ async fn index_page(ctx: &Ctx, caller: &Caller, sent: Option<&Sent>) -> Result<M
                     }
                 }
             }
+            (paging::links("/lists", "lists", offset, listed.next_offset))
             @if allows(actor, &Action::DraftList) { (create.render(csrf, sent)) }
         },
     ))
@@ -146,7 +150,7 @@ pub async fn create(
             })
         },
         &format!("/lists/{}", urlencode(&month)),
-        async |sent| index_page(&ctx, &caller, Some(&sent)).await,
+        async |sent| index_page(&ctx, &caller, 0, Some(&sent)).await,
     )
     .await
 }

@@ -14,6 +14,7 @@ mod ledger;
 mod lists;
 mod overview;
 mod packages;
+mod paging;
 mod payments;
 mod pipeline;
 mod pledges;

@@ -4,9 +4,7 @@
 //! supplier records the contract, shipments and delivery; the requester confirms receipt. A
 //! contributor sees in full only the packages it funds.
 
-use std::collections::BTreeMap;
-
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
 use maud::{html, Markup};
@@ -19,7 +17,7 @@ use serde_json::Value;
 
 use super::form::{self, Field, FormView, Kind, Sent, Submission};
 use super::format::{conversion, grouped, money};
-use super::{failed, layout, signed_in, unreadable, PageError};
+use super::{failed, layout, paging, signed_in, unreadable, PageError};
 use crate::identity::Caller;
 use crate::routes::packages::{
     ContributionInput, NewPackage, PackageLineInput, Receipt, Shipment, StatusInput,
@@ -36,28 +34,35 @@ fn text<'a>(value: &'a Value, key: &str) -> &'a str {
 }
 
 /// `GET /packages`: the pipeline.
-pub async fn index(State(ctx): State<Ctx>, caller: Caller) -> Result<Markup, PageError> {
-    index_page(&ctx, &caller, None).await
+pub async fn index(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(query): Query<paging::Offset>,
+) -> Result<Markup, PageError> {
+    index_page(&ctx, &caller, query.offset(), None).await
 }
 
-async fn index_page(ctx: &Ctx, caller: &Caller, sent: Option<&Sent>) -> Result<Markup, PageError> {
+async fn index_page(
+    ctx: &Ctx,
+    caller: &Caller,
+    offset: usize,
+    sent: Option<&Sent>,
+) -> Result<Markup, PageError> {
     let actor = signed_in(caller)?;
     let csrf = caller.csrf.as_deref().unwrap_or_default();
     let listed = ctx
         .app
-        .packages(&caller.reader(), ALL)
+        .packages(&caller.reader(), paging::page(offset))
         .await
         .map_err(|error| failed(caller, &error))?;
-    let mut by_status: BTreeMap<PackageStatus, usize> = BTreeMap::new();
-    for package in &listed.items {
-        if let Some(status) = package
-            .get("status")
-            .and_then(Value::as_str)
-            .and_then(PackageStatus::parse)
-        {
-            *by_status.entry(status).or_default() += 1;
-        }
-    }
+    // Counts of every package (a figure everyone may see), not only this page's.
+    let by_status = ctx
+        .app
+        .overview_view(&caller.reader(), ctx.app.today())
+        .await
+        .map_err(|error| failed(caller, &error))?
+        .packages
+        .by_status;
     let create = FormView::new("package", "/packages", "Create package")
         .heading("Form a package")
         .field(Field::new("name", "Name", Kind::Text));
@@ -71,7 +76,7 @@ async fn index_page(ctx: &Ctx, caller: &Caller, sent: Option<&Sent>) -> Result<M
                 a href="/api/v1/packages?format=xlsx" { "XLSX" } "." }
             ol class="pipeline" aria-label="Packages by status" {
                 @for status in PackageStatus::ALL {
-                    li { span class="label" { (status.as_str()) } " " span class="value" { (by_status.get(&status).copied().unwrap_or(0)) } }
+                    li { span class="label" { (status.as_str()) } " " span class="value" { (by_status.get(status.as_str()).copied().unwrap_or(0)) } }
                 }
             }
             table class="sortable" id="packages" {
@@ -88,6 +93,7 @@ async fn index_page(ctx: &Ctx, caller: &Caller, sent: Option<&Sent>) -> Result<M
                     }
                 }
             }
+            (paging::links("/packages", "packages", offset, listed.next_offset))
             @if allows(actor, &Action::ManagePackages) { (create.render(csrf, sent)) }
         },
     ))
@@ -105,7 +111,7 @@ pub async fn create(
         Submission::new(pairs),
         |sent| sent.decode::<NewPackage>()?.command(),
         "/packages",
-        async |sent| index_page(&ctx, &caller, Some(&sent)).await,
+        async |sent| index_page(&ctx, &caller, 0, Some(&sent)).await,
     )
     .await
 }

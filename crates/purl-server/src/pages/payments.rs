@@ -13,20 +13,16 @@ use serde_json::Value;
 
 use super::form::{self, Field, FormView, Kind, Sent, Submission};
 use super::format::{conversion, money};
-use super::pledges::Offset;
-use super::{failed, layout, signed_in, PageError};
+use super::{failed, layout, paging, signed_in, PageError};
 use crate::identity::Caller;
 use crate::routes::money::NewPayment;
 use crate::Ctx;
-
-/// Payments shown on one page.
-const ROWS_PER_PAGE: usize = 50;
 
 /// `GET /payments`.
 pub async fn list(
     State(ctx): State<Ctx>,
     caller: Caller,
-    Query(query): Query<Offset>,
+    Query(query): Query<paging::Offset>,
 ) -> Result<Markup, PageError> {
     page(&ctx, &caller, query.offset(), None).await
 }
@@ -41,14 +37,7 @@ async fn page(
     let csrf = caller.csrf.as_deref().unwrap_or_default();
     let listed = ctx
         .app
-        .payments(
-            &caller.reader(),
-            None,
-            Page {
-                offset,
-                limit: ROWS_PER_PAGE,
-            },
-        )
+        .payments(&caller.reader(), None, paging::page(offset))
         .await
         .map_err(|error| failed(caller, &error))?;
     let payments: Vec<Payment> = listed
@@ -124,10 +113,7 @@ async fn page(
                     }
                 }
             }
-            nav class="pages" aria-label="Pages of payments" {
-                @if offset > 0 { a href={ "/payments?offset=" (offset.saturating_sub(ROWS_PER_PAGE)) } { "Previous" } " " }
-                @if let Some(next) = listed.next_offset { a href={ "/payments?offset=" (next) } { "Next" } }
-            }
+            (paging::links("/payments", "payments", offset, listed.next_offset))
             @if let Some(form) = form { (form.render(csrf, sent)) }
         },
     ))

@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
-use purl_app::read::Page;
 use purl_core::command::Command;
 use purl_core::participant::Party;
 use purl_core::user::Actor;
@@ -15,14 +14,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::format::grouped;
-use super::{failed, form_is_from_session, layout, not_from_session, PageError};
+use super::{failed, form_is_from_session, layout, not_from_session, paging, PageError};
 use crate::identity::Caller;
 use crate::problem::Problem;
 use crate::routes::money::{new_pledge, NewPledgeInput};
 use crate::Ctx;
-
-/// Pledges shown on one page.
-const ROWS_PER_PAGE: usize = 50;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PledgeForm {
@@ -63,17 +59,6 @@ impl From<Problem> for Shown {
             field,
             message: problem.detail,
         }
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Offset {
-    offset: Option<usize>,
-}
-
-impl Offset {
-    pub fn offset(&self) -> usize {
-        self.offset.unwrap_or(0)
     }
 }
 
@@ -210,13 +195,7 @@ async fn page(
     let csrf = caller.csrf.as_deref().unwrap_or_default();
     let listed = ctx
         .app
-        .pledges(
-            &caller.reader(),
-            Page {
-                offset,
-                limit: ROWS_PER_PAGE,
-            },
-        )
+        .pledges(&caller.reader(), paging::page(offset))
         .await
         .map_err(|error| failed(caller, &error))?;
     let may_record = matches!(
@@ -260,14 +239,7 @@ async fn page(
                     }
                 }
             }
-            nav class="pages" aria-label="Pages of pledges" {
-                @if offset > 0 {
-                    a href={ "/pledges?offset=" (offset.saturating_sub(ROWS_PER_PAGE)) } { "Previous" } " "
-                }
-                @if let Some(next) = listed.next_offset {
-                    a href={ "/pledges?offset=" (next) } { "Next" }
-                }
-            }
+            (paging::links("/pledges", "pledges", offset, listed.next_offset))
             @if may_record { (record_form(csrf, form, shown)) }
         },
     ))
@@ -276,13 +248,13 @@ async fn page(
 pub async fn list(
     State(ctx): State<Ctx>,
     caller: Caller,
-    Query(query): Query<Offset>,
+    Query(query): Query<paging::Offset>,
 ) -> Result<Response, PageError> {
     if caller.actor.is_none() {
         return Ok(Redirect::to("/sign-in").into_response());
     }
     let form = blank_form(&ctx, &caller);
-    Ok(page(&ctx, &caller, query.offset.unwrap_or(0), &form, None)
+    Ok(page(&ctx, &caller, query.offset(), &form, None)
         .await?
         .into_response())
 }

@@ -1,11 +1,10 @@
 //! Reference data as pages: the supplier's catalogue (adding and pricing items) and the exchange
 //! rates the coordinator records (each with its source), which every conversion names.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
 use maud::{html, Markup};
-use purl_app::read::{Page, PAGE_LIMIT_MAX};
 use purl_core::catalogue::CatalogueItem;
 use purl_core::command::Command;
 use purl_core::fx::FxRate;
@@ -14,33 +13,35 @@ use purl_core::policy::{allows, Action};
 
 use super::form::{self, Field, FormView, Kind, Sent, Submission};
 use super::format::money;
-use super::{failed, layout, signed_in, PageError};
+use super::{failed, layout, paging, signed_in, PageError};
 use crate::identity::Caller;
 use crate::routes::reference::{NewItem, NewRate, Price};
 use crate::Ctx;
 
-const ALL: Page = Page {
-    offset: 0,
-    limit: PAGE_LIMIT_MAX,
-};
-
 /// `GET /catalogue`.
-pub async fn catalogue(State(ctx): State<Ctx>, caller: Caller) -> Result<Markup, PageError> {
-    catalogue_page(&ctx, &caller, None).await
+pub async fn catalogue(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(query): Query<paging::Offset>,
+) -> Result<Markup, PageError> {
+    catalogue_page(&ctx, &caller, query.offset(), None).await
 }
 
 async fn catalogue_page(
     ctx: &Ctx,
     caller: &Caller,
+    offset: usize,
     sent: Option<&Sent>,
 ) -> Result<Markup, PageError> {
     let actor = signed_in(caller)?;
     let csrf = caller.csrf.as_deref().unwrap_or_default();
     let listed = ctx
         .app
-        .items(&caller.reader(), ALL)
+        .items(&caller.reader(), paging::page(offset))
         .await
         .map_err(|error| failed(caller, &error))?;
+    let next = listed.next_offset;
+    let total = listed.total;
     let items: Vec<CatalogueItem> = listed
         .items
         .into_iter()
@@ -68,7 +69,7 @@ async fn catalogue_page(
         Some(actor),
         caller.csrf.as_deref(),
         html! {
-            p class="note" { (items.len()) " item(s). Prices are the supplier's, in USD. "
+            p class="note" { (total) " item(s). Prices are the supplier's, in USD. "
                 a href="/api/v1/catalogue?format=csv" { "CSV" } ", "
                 a href="/api/v1/catalogue?format=xlsx" { "XLSX" } "." }
             table class="sortable" id="catalogue" {
@@ -100,6 +101,7 @@ async fn catalogue_page(
                     }
                 }
             }
+            (paging::links("/catalogue", "items", offset, next))
             @if editor { (add.render(csrf, sent)) }
         },
     ))
@@ -117,7 +119,7 @@ pub async fn add_item(
         Submission::new(pairs),
         |sent| sent.decode::<NewItem>()?.command(),
         "/catalogue",
-        async |sent| catalogue_page(&ctx, &caller, Some(&sent)).await,
+        async |sent| catalogue_page(&ctx, &caller, 0, Some(&sent)).await,
     )
     .await
 }
@@ -135,24 +137,34 @@ pub async fn price_item(
         Submission::new(pairs),
         |sent| sent.decode::<Price>()?.command(&code),
         "/catalogue",
-        async |sent| catalogue_page(&ctx, &caller, Some(&sent)).await,
+        async |sent| catalogue_page(&ctx, &caller, 0, Some(&sent)).await,
     )
     .await
 }
 
 /// `GET /rates`.
-pub async fn rates(State(ctx): State<Ctx>, caller: Caller) -> Result<Markup, PageError> {
-    rates_page(&ctx, &caller, None).await
+pub async fn rates(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(query): Query<paging::Offset>,
+) -> Result<Markup, PageError> {
+    rates_page(&ctx, &caller, query.offset(), None).await
 }
 
-async fn rates_page(ctx: &Ctx, caller: &Caller, sent: Option<&Sent>) -> Result<Markup, PageError> {
+async fn rates_page(
+    ctx: &Ctx,
+    caller: &Caller,
+    offset: usize,
+    sent: Option<&Sent>,
+) -> Result<Markup, PageError> {
     let actor = signed_in(caller)?;
     let csrf = caller.csrf.as_deref().unwrap_or_default();
     let listed = ctx
         .app
-        .rates(&caller.reader(), ALL)
+        .rates(&caller.reader(), paging::page(offset))
         .await
         .map_err(|error| failed(caller, &error))?;
+    let next = listed.next_offset;
     let rates: Vec<FxRate> = listed
         .items
         .into_iter()
@@ -190,6 +202,7 @@ async fn rates_page(ctx: &Ctx, caller: &Caller, sent: Option<&Sent>) -> Result<M
                     }
                 }
             }
+            (paging::links("/rates", "rates", offset, next))
             @if allows(actor, &Action::RecordRates) { (record.render(csrf, sent)) }
         },
     ))
@@ -210,7 +223,7 @@ pub async fn record_rate(
             Ok(Command::RecordRates { rates: vec![rate] })
         },
         "/rates",
-        async |sent| rates_page(&ctx, &caller, Some(&sent)).await,
+        async |sent| rates_page(&ctx, &caller, 0, Some(&sent)).await,
     )
     .await
 }

@@ -126,6 +126,37 @@ async fn the_coordinator_onboards_a_participant_and_its_user_in_pages() {
     auditor.follow("Access log").await;
     let log = auditor.text_with("sign in as pol.mod").await;
     assert!(log.contains("sign in as pol.mod"), "{log}");
+    // Long tables come a page at a time: 101 rates are 100 on the first page and 1 on the next.
+    let rates: Vec<serde_json::Value> = (0..101u64)
+        .map(|day| {
+            let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(day);
+            serde_json::json!({"currency": "EUR", "date": date.to_string(), "usd_per_unit": "1.1", "source": "ECB"})
+        })
+        .collect();
+    server
+        .post(
+            Some(COORDINATOR),
+            "/api/v1/fx-rates",
+            serde_json::json!({"rates": rates}),
+        )
+        .await
+        .expect(200);
+    coordinator.open(&base, "/rates").await;
+    let rows = |browser: &Browser| {
+        let client = browser.client.clone();
+        async move {
+            client
+                .find_all(fantoccini::Locator::Css("#rates tbody tr"))
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert!(coordinator.text().await.contains("101 rate(s)"));
+    assert_eq!(rows(&coordinator).await, 100);
+    coordinator.follow("Next").await;
+    coordinator.text_with("Previous").await;
+    assert_eq!(rows(&coordinator).await, 1);
     for browser in [coordinator, polish, auditor] {
         browser.close().await;
     }
