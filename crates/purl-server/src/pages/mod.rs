@@ -335,7 +335,9 @@ async fn sign_in(
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Every field defaults, so a form without its token is refused for that (403), not for its shape.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct CsrfOnly {
     csrf: String,
 }
@@ -378,7 +380,8 @@ async fn sign_out(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct PasswordForm {
     csrf: String,
     current_password: String,

@@ -20,7 +20,9 @@ use crate::problem::Problem;
 use crate::routes::money::{new_pledge, NewPledgeInput};
 use crate::Ctx;
 
+/// Every field defaults, so a form without its token is refused for that (403), not for its shape.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct PledgeForm {
     csrf: String,
     reference: String,
@@ -336,7 +338,8 @@ pub async fn record(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct ActionForm {
     csrf: String,
     /// For `/public`: `true` or `false`.

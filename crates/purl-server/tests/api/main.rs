@@ -11,6 +11,7 @@ mod authz;
 mod imports;
 mod ledger;
 mod openapi;
+mod page_forms;
 mod round;
 mod security;
 mod support;
