@@ -239,6 +239,31 @@ async fn a_full_round_by_clicking_one_browser_per_party() {
     );
     assert!(preview.contains("NLD-2026-1"), "{preview}");
     coordinator.screenshot("allocation-preview").await;
+    // On a tablet every page keeps to the screen's width: wide tables scroll inside themselves.
+    coordinator.client.set_window_size(800, 1000).await.unwrap();
+    for path in [
+        "/allocation",
+        "/reports/coverage",
+        "/payments",
+        "/pledges",
+        &format!("/lists/{PERIOD}"),
+    ] {
+        coordinator.open(&base, path).await;
+        let widths = coordinator
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        let (page, window) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+        assert!(
+            page <= window,
+            "{path} is {page} px wide in a {window} px window"
+        );
+    }
+    coordinator.client.set_window_size(1280, 900).await.unwrap();
     coordinator.follow("Reports").await;
     coordinator.follow("Coverage").await;
     let coverage = coordinator.text_with("By rank band").await;
