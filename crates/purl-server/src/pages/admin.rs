@@ -43,11 +43,7 @@ async fn participants_page(
         .await
         .map_err(|error| failed(caller, &error))?;
     let (total, next) = (listed.total, listed.next_offset);
-    let participants: Vec<Participant> = listed
-        .items
-        .into_iter()
-        .filter_map(|participant| serde_json::from_value(participant).ok())
-        .collect();
+    let participants: Vec<Participant> = paging::in_full(listed.items);
     let parties = Party::ALL
         .iter()
         .map(|party| (party.as_str().to_owned(), party.as_str().to_owned()))
@@ -158,11 +154,7 @@ async fn users_page(
         .await
         .map_err(|error| failed(caller, &error))?;
     let (total, next) = (listed.total, listed.next_offset);
-    let users: Vec<User> = listed
-        .items
-        .into_iter()
-        .filter_map(|user| serde_json::from_value(user).ok())
-        .collect();
+    let users: Vec<User> = paging::in_full(listed.items);
     let own = match actor {
         Actor::User { participant, .. } => participant.as_str().to_owned(),
         Actor::Operator => String::new(),

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 use purl_app::import::{ImportKind, ImportRequest, Source};
-use purl_app::read::{Page, PAGE_LIMIT_MAX};
 use purl_core::catalogue::CatalogueItem;
 use purl_core::command::Command;
 use purl_core::list::{ListStatus, ListVersion, RequirementList};
@@ -38,19 +37,11 @@ async fn catalogue(
 ) -> Result<BTreeMap<String, CatalogueItem>, PageError> {
     let listed = ctx
         .app
-        .items(
-            &caller.reader(),
-            Page {
-                offset: 0,
-                limit: PAGE_LIMIT_MAX,
-            },
-        )
+        .items(&caller.reader(), paging::ALL)
         .await
         .map_err(|error| failed(caller, &error))?;
-    Ok(listed
-        .items
+    Ok(paging::in_full::<CatalogueItem>(listed.items)
         .into_iter()
-        .filter_map(|item| serde_json::from_value::<CatalogueItem>(item).ok())
         .map(|item| (item.code.as_str().to_owned(), item))
         .collect())
 }

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
 use maud::{html, Markup};
-use purl_app::read::{Page, PAGE_LIMIT_MAX};
 use purl_core::list::RequirementList;
 use purl_core::package::{Delivery, Package, PackageStatus};
 use purl_core::policy::{allows, Action};
@@ -23,11 +22,6 @@ use crate::routes::packages::{
     ContributionInput, NewPackage, PackageLineInput, Receipt, Shipment, StatusInput,
 };
 use crate::Ctx;
-
-const ALL: Page = Page {
-    offset: 0,
-    limit: PAGE_LIMIT_MAX,
-};
 
 fn text<'a>(value: &'a Value, key: &str) -> &'a str {
     value.get(key).and_then(Value::as_str).unwrap_or("—")
@@ -154,7 +148,7 @@ async fn approved_lines(
 ) -> Result<Vec<(String, String, String)>, PageError> {
     let lists = ctx
         .app
-        .lists(&caller.reader(), ALL)
+        .lists(&caller.reader(), paging::ALL)
         .await
         .map_err(|error| failed(caller, &error))?;
     let mut lines = Vec::new();
@@ -204,15 +198,13 @@ async fn detail_page(
             },
         ));
     };
-    let deliveries: Vec<Delivery> = ctx
-        .app
-        .deliveries(&caller.reader(), Some(package.number), ALL)
-        .await
-        .map_err(|error| failed(caller, &error))?
-        .items
-        .into_iter()
-        .filter_map(|delivery| serde_json::from_value(delivery).ok())
-        .collect();
+    let deliveries: Vec<Delivery> = paging::in_full(
+        ctx.app
+            .deliveries(&caller.reader(), Some(package.number), paging::ALL)
+            .await
+            .map_err(|error| failed(caller, &error))?
+            .items,
+    );
     let action = |name: &str| format!("/packages/{}/{name}", package.number);
     let manager = allows(actor, &Action::ManagePackages);
     let forming = package.status == PackageStatus::Forming;

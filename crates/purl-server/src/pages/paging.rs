@@ -18,6 +18,19 @@ impl Offset {
     }
 }
 
+/// Every row (up to the most one read returns), for choices and counts.
+pub const ALL: Page = Page {
+    offset: 0,
+    limit: purl_app::read::PAGE_LIMIT_MAX,
+};
+
+/// The rows the reader sees in full, as their records; rows shown in summary are left out.
+pub fn in_full<T: serde::de::DeserializeOwned>(rows: Vec<serde_json::Value>) -> Vec<T> {
+    rows.into_iter()
+        .filter_map(|row| serde_json::from_value(row).ok())
+        .collect()
+}
+
 /// The page of rows starting at `offset`.
 pub fn page(offset: usize) -> Page {
     Page {

@@ -6,7 +6,6 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::Form;
 use maud::{html, Markup};
-use purl_app::read::{Page, PAGE_LIMIT_MAX};
 use purl_core::pledge::Payment;
 use purl_core::policy::{allows, Action};
 use serde_json::Value;
@@ -40,22 +39,12 @@ async fn page(
         .payments(&caller.reader(), None, paging::page(offset))
         .await
         .map_err(|error| failed(caller, &error))?;
-    let payments: Vec<Payment> = listed
-        .items
-        .into_iter()
-        .filter_map(|payment| serde_json::from_value(payment).ok())
-        .collect();
+    let payments: Vec<Payment> = paging::in_full(listed.items);
     let recorder = allows(actor, &Action::RecordPayment);
     let form = if recorder {
         let pledges = ctx
             .app
-            .pledges(
-                &caller.reader(),
-                Page {
-                    offset: 0,
-                    limit: PAGE_LIMIT_MAX,
-                },
-            )
+            .pledges(&caller.reader(), paging::ALL)
             .await
             .map_err(|error| failed(caller, &error))?;
         let choices = pledges

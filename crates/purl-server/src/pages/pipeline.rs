@@ -4,11 +4,10 @@
 
 use axum::extract::State;
 use maud::{html, Markup};
-use purl_app::read::{Page, PAGE_LIMIT_MAX};
 use purl_core::package::{Package, PackageStatus};
 
 use super::chart::{self, Bar};
-use super::{failed, layout, signed_in, PageError};
+use super::{failed, layout, paging, signed_in, PageError};
 use crate::identity::Caller;
 use crate::Ctx;
 
@@ -27,21 +26,11 @@ pub async fn page(State(ctx): State<Ctx>, caller: Caller) -> Result<Markup, Page
     let actor = signed_in(&caller)?;
     let listed = ctx
         .app
-        .packages(
-            &caller.reader(),
-            Page {
-                offset: 0,
-                limit: PAGE_LIMIT_MAX,
-            },
-        )
+        .packages(&caller.reader(), paging::ALL)
         .await
         .map_err(|error| failed(&caller, &error))?;
     let summaries = listed.items.len();
-    let packages: Vec<Package> = listed
-        .items
-        .into_iter()
-        .filter_map(|package| serde_json::from_value(package).ok())
-        .collect();
+    let packages: Vec<Package> = paging::in_full(listed.items);
     let in_summary = summaries - packages.len();
     let stages = [
         ("funded", PackageStatus::Funded),

@@ -42,11 +42,7 @@ async fn catalogue_page(
         .map_err(|error| failed(caller, &error))?;
     let next = listed.next_offset;
     let total = listed.total;
-    let items: Vec<CatalogueItem> = listed
-        .items
-        .into_iter()
-        .filter_map(|item| serde_json::from_value(item).ok())
-        .collect();
+    let items: Vec<CatalogueItem> = paging::in_full(listed.items);
     let editor = allows(actor, &Action::EditCatalogue);
     let categories = STANDARD_CATEGORIES
         .iter()
@@ -165,11 +161,7 @@ async fn rates_page(
         .await
         .map_err(|error| failed(caller, &error))?;
     let next = listed.next_offset;
-    let rates: Vec<FxRate> = listed
-        .items
-        .into_iter()
-        .filter_map(|rate| serde_json::from_value(rate).ok())
-        .collect();
+    let rates: Vec<FxRate> = paging::in_full(listed.items);
     let record = FormView::new("rate", "/rates", "Record rate")
         .heading("Record an exchange rate")
         .field(Field::new("currency", "Currency (ISO code)", Kind::Text))
