@@ -1,8 +1,6 @@
 //! Sign-in: passwords (argon2id), browser sessions and personal API tokens. They are kept in the
 //! store's secrets, beside the ledger and never in it; only hashes of secrets are stored.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use base64::Engine;
 use purl_core::access::{self, Visibility};
 use purl_core::ids::Username;
@@ -15,9 +13,18 @@ use sha2::{Digest, Sha256};
 
 use crate::{App, AppError};
 
+mod hashing;
+pub(crate) mod throttle;
+
+use hashing::{decoy_hash, hash_password, password_matches};
+pub use hashing::{Hashing, HashingFigures, HASHES_AT_ONCE_MAX};
+
 const CREDENTIAL: &str = "credential";
 const SESSION: &str = "session";
 const TOKEN: &str = "token";
+/// One record rewritten on a failed sign-in with an unknown name, as a known one's failure count
+/// is, so the two take as long.
+const DECOY: &str = "decoy";
 
 pub const PASSWORD_CHARS_MIN: usize = 12;
 pub const PASSWORD_CHARS_MAX: usize = 256;
@@ -34,6 +41,10 @@ pub struct AuthSettings {
     /// Consecutive wrong passwords that lock an account.
     pub lockout_after: u32,
     pub lockout_us: i64,
+    /// Password checks allowed for one account name in any window of `check_window_us`; more
+    /// are refused without hashing anything (`AuthError::Throttled`).
+    pub checks_per_window: u32,
+    pub check_window_us: i64,
 }
 
 impl Default for AuthSettings {
@@ -43,6 +54,8 @@ impl Default for AuthSettings {
             session_max_us: 12 * 60 * MINUTE_US,
             lockout_after: 10,
             lockout_us: 15 * MINUTE_US,
+            checks_per_window: 10,
+            check_window_us: 15 * MINUTE_US,
         }
     }
 }
@@ -55,6 +68,9 @@ pub enum AuthError {
         "sign-in failed: wrong username or password, or too many failed attempts (try again later)"
     )]
     Failed,
+    /// Too many password checks for this account name lately; the same for every name.
+    #[error("too many sign-in attempts for this user name; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -116,7 +132,7 @@ pub struct SignedIn {
     pub session: Session,
 }
 
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -124,45 +140,6 @@ fn random_secret() -> String {
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-fn hash_password(password: &str) -> Result<String, AppError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| AppError::Invalid(format!("password could not be hashed: {error}")))
-}
-
-fn password_matches(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
-
-/// A hash of a password nobody has, verified against when the account does not exist, so an
-/// unknown account takes as long to refuse as a known one.
-fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| hash_password(&random_secret()).unwrap_or_default())
-}
-
-/// Password hashes running at once, at most: each takes 19 MiB, so a burst of sign-ins queues
-/// instead of exhausting memory.
-pub const HASHES_AT_ONCE_MAX: usize = 2;
-
-/// Runs password hashing off the async threads, at most `HASHES_AT_ONCE_MAX` at a time.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    static PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHES_AT_ONCE_MAX);
-    let _permit = PERMITS
-        .acquire()
-        .await
-        .expect("the semaphore is never closed");
-    tokio::task::spawn_blocking(work)
-        .await
-        .expect("password hashing does not panic")
 }
 
 /// Checks a new password against the rules (length only, as NIST SP 800-63B advises).
@@ -201,7 +178,7 @@ impl<S: Store> App<S> {
         }
         let password = random_secret();
         let for_hash = password.clone();
-        let hash = blocking(move || hash_password(&for_hash)).await?;
+        let hash = self.hashing.run(move || hash_password(&for_hash)).await?;
         self.put_credential(
             username,
             &Credential {
@@ -243,31 +220,54 @@ impl<S: Store> App<S> {
         username: &str,
         password: &str,
     ) -> Result<Credential, AuthError> {
+        self.throttle
+            .admit(
+                username,
+                self.clock.now_us(),
+                settings.checks_per_window,
+                settings.check_window_us,
+            )
+            .map_err(|retry_after_secs| AuthError::Throttled { retry_after_secs })?;
         let state = self.state().await?;
         let known = actor_of(&state, username).is_some();
-        let credential = if known {
-            self.credential(username).await?
-        } else {
-            None
-        };
-        let hash = credential
-            .as_ref()
-            .map_or_else(|| decoy_hash().to_owned(), |c| c.hash.clone());
+        // Read for every name, so an unknown one costs the same store work as a known one.
+        let credential = self.credential(username).await?.filter(|_| known);
+        let hash = credential.as_ref().map(|c| c.hash.clone());
         let attempt = password.to_owned();
-        let matches = blocking(move || password_matches(&attempt, &hash)).await;
-        let Some(mut credential) = credential else {
+        let matches = self
+            .hashing
+            .run(move || match hash {
+                Some(hash) => password_matches(&attempt, &hash),
+                None => password_matches(&attempt, decoy_hash()),
+            })
+            .await;
+        // The failure count is read again and written under one lock, so concurrent attempts
+        // each count (a lost update would let a guesser past the lockout).
+        let _counting = self.credential_updates.lock().await;
+        let now = self.clock.now_us();
+        let fresh = self.credential(username).await?.filter(|_| known);
+        let (Some(checked), Some(mut credential)) = (credential, fresh) else {
+            // As long as a known account's failed attempt, which stores its failure count.
+            self.store()
+                .put_secret(DECOY, "failed sign-in", &now.to_string())
+                .await?;
             return Err(AuthError::Failed);
         };
-        let now = self.clock.now_us();
         if credential.locked_until_us.is_some_and(|until| until > now) {
             tracing::warn!(username, "sign-in refused: account locked");
+            self.store()
+                .put_secret(DECOY, "failed sign-in", &now.to_string())
+                .await?;
             return Err(AuthError::Failed);
         }
         if credential.locked_until_us.is_some() {
             credential.locked_until_us = None;
             credential.failures = 0;
         }
+        // A password changed while this one was checked: the check was against the old one.
+        let matches = matches && checked.hash == credential.hash;
         if matches {
+            self.throttle.give_back(username);
             if credential.failures > 0 {
                 credential.failures = 0;
                 self.put_credential(username, &credential).await?;
@@ -369,7 +369,10 @@ impl<S: Store> App<S> {
         }
         let mut credential = self.check_password(settings, username, current).await?;
         let new_password = new.to_owned();
-        credential.hash = blocking(move || hash_password(&new_password)).await?;
+        credential.hash = self
+            .hashing
+            .run(move || hash_password(&new_password))
+            .await?;
         credential.must_change = false;
         self.put_credential(username, &credential).await?;
         let keep = cookie.map(sha256_hex);

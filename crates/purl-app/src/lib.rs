@@ -83,6 +83,11 @@ pub struct App<S: Store> {
             std::collections::HashMap<purl_core::merkle::NodeId, Hash>,
         )>,
     >,
+    /// Password checks per account name, to refuse guessing before any hash runs.
+    throttle: auth::throttle::Throttle,
+    hashing: auth::Hashing,
+    /// Held while a sign-in's failure count is read and written.
+    credential_updates: tokio::sync::Mutex<()>,
 }
 
 impl<S: Store> App<S> {
@@ -94,7 +99,15 @@ impl<S: Store> App<S> {
             writing: tokio::sync::Mutex::new(()),
             queue: Mutex::new(Vec::new()),
             frontier_cache: Mutex::new(None),
+            throttle: auth::throttle::Throttle::default(),
+            hashing: auth::Hashing::default(),
+            credential_updates: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The password hashing this application did so far.
+    pub fn password_hashing(&self) -> auth::HashingFigures {
+        self.hashing.figures()
     }
 
     pub fn now_us(&self) -> i64 {

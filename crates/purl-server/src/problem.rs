@@ -21,7 +21,9 @@ pub struct Problem {
     pub field: Option<String>,
     /// For a refused batch: every problem, each saying where it is.
     pub problems: Vec<ImportProblem>,
-    pub request_id: Option<String>,
+    pub request_id: Option<Box<str>>,
+    /// For a 429: seconds until a retry may succeed, sent as `Retry-After`.
+    pub retry_after_secs: Option<u32>,
 }
 
 /// The problem document, as the OpenAPI document names it.
@@ -77,6 +79,7 @@ impl Problem {
             field: None,
             problems: Vec::new(),
             request_id: None,
+            retry_after_secs: None,
         }
     }
 
@@ -111,7 +114,7 @@ impl Problem {
     /// A failure whose cause is only in the server's log.
     pub fn internal(request_id: &str) -> Self {
         Self {
-            request_id: Some(request_id.to_owned()),
+            request_id: Some(request_id.into()),
             ..Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -155,8 +158,23 @@ impl Problem {
         }
     }
 
+    /// Too many attempts: 429 with `Retry-After`.
+    pub fn too_many_attempts(retry_after_secs: u32) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                format!("too many sign-in attempts; try again in {retry_after_secs} s"),
+            )
+        }
+    }
+
     pub fn from_auth(error: AuthError, request_id: &str) -> Self {
         match error {
+            AuthError::Throttled { retry_after_secs } => {
+                Self::too_many_attempts(u32::try_from(retry_after_secs).unwrap_or(u32::MAX))
+            }
             AuthError::Failed => Self::new(
                 StatusCode::UNAUTHORIZED,
                 "sign-in-failed",
@@ -176,6 +194,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

@@ -69,7 +69,7 @@ impl Reader {
                 .map_err(failed)?;
             let rows = statement
                 .query_map((after, limit), |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+                    Ok((row.get::<_, i64>(0)?, row.get(1)?, lossy_text(row, 2)?, lossy_text(row, 3)?, row.get(4)?, row.get(5)?, row.get(6)?))
                 })
                 .map_err(failed)?;
             rows.map(|row| {
@@ -164,5 +164,16 @@ impl Reader {
             .collect()
         })
         .await
+    }
+}
+
+/// A text column as stored, invalid UTF-8 replaced: `purl verify` then reports the column as not
+/// matching the event's own bytes, naming the event, instead of failing to read the ledger.
+fn lossy_text(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<String> {
+    match row.get_ref(index)? {
+        rusqlite::types::ValueRef::Text(bytes) | rusqlite::types::ValueRef::Blob(bytes) => {
+            Ok(String::from_utf8_lossy(bytes).into_owned())
+        }
+        _ => row.get(index),
     }
 }

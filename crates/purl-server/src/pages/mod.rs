@@ -285,19 +285,8 @@ async fn sign_in(
     caller: Caller,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, PageError> {
-    if !ctx.may_try_sign_in(address.ip(), &form.username) {
-        let mut response = (
-            StatusCode::TOO_MANY_REQUESTS,
-            sign_in_page(
-                &form.username,
-                Some("Too many sign-in attempts; wait a minute."),
-            ),
-        )
-            .into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        return Ok(response);
+    if !ctx.may_try_sign_in(address.ip()) {
+        return Ok(too_many_sign_ins(&form.username, 60));
     }
     match ctx
         .app
@@ -311,6 +300,18 @@ async fn sign_in(
                 session_cookie(&ctx, &signed_in.cookie, None),
             );
             Ok(response)
+        }
+        Err(purl_app::auth::AuthError::Throttled { retry_after_secs }) => {
+            ctx.app
+                .log_access(
+                    &caller.reader(),
+                    format!("sign in as {}: rate limited", form.username),
+                    Outcome::Denied,
+                    0,
+                )
+                .await
+                .map_err(|error| failed(&caller, &error))?;
+            Ok(too_many_sign_ins(&form.username, retry_after_secs))
         }
         Err(purl_app::auth::AuthError::Failed) => {
             ctx.app
@@ -333,6 +334,20 @@ async fn sign_in(
         }
         Err(error) => Err(failed(&caller, &error)),
     }
+}
+
+/// The sign-in page again, with 429 and `Retry-After`.
+fn too_many_sign_ins(username: &str, retry_after_secs: u64) -> Response {
+    let message = format!("Too many sign-in attempts; try again in {retry_after_secs} seconds.");
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        sign_in_page(username, Some(&message)),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
 }
 
 /// Every field defaults, so a form without its token is refused for that (403), not for its shape.
@@ -462,6 +477,18 @@ async fn change_password(
             password_page(&caller, Some(("new_password", message.as_str()))),
         )
             .into_response()),
+        Err(error @ purl_app::auth::AuthError::Throttled { retry_after_secs }) => {
+            let message = error.to_string();
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                password_page(&caller, Some(("current_password", message.as_str()))),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            Ok(response)
+        }
         Err(error) => Err(failed(&caller, &error)),
     }
 }

@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use purl_app::access_log::Outcome;
-use purl_app::auth::TokenInfo;
+use purl_app::auth::{AuthError, TokenInfo};
 use purl_core::user::Actor;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -111,26 +111,16 @@ async fn sign_in(
     caller: Caller,
     Body(body): Body<SignIn>,
 ) -> Result<Response, Problem> {
-    if !ctx.may_try_sign_in(address.ip(), &body.username) {
-        ctx.app
-            .log_access(
-                &caller.reader(),
-                format!("sign in as {}: rate limited", body.username),
-                Outcome::Denied,
-                0,
-            )
-            .await
-            .map_err(|error| Problem::from_app(error, &caller.request_id))?;
-        let mut response = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too-many-attempts",
-            "too many sign-in attempts; wait a minute",
+    if !ctx.may_try_sign_in(address.ip()) {
+        return Err(refused_sign_in(
+            &ctx,
+            &caller,
+            &body.username,
+            AuthError::Throttled {
+                retry_after_secs: 60,
+            },
         )
-        .into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        return Ok(response);
+        .await);
     }
     let signed_in = match ctx
         .app
@@ -138,18 +128,7 @@ async fn sign_in(
         .await
     {
         Ok(signed_in) => signed_in,
-        Err(error) => {
-            ctx.app
-                .log_access(
-                    &caller.reader(),
-                    format!("sign in as {}", body.username),
-                    Outcome::Denied,
-                    0,
-                )
-                .await
-                .map_err(|error| Problem::from_app(error, &caller.request_id))?;
-            return Err(Problem::from_auth(error, &caller.request_id));
-        }
+        Err(error) => return Err(refused_sign_in(&ctx, &caller, &body.username, error).await),
     };
     let state = ctx
         .app
@@ -170,6 +149,22 @@ async fn sign_in(
         session_cookie(&ctx, &signed_in.cookie, None),
     );
     Ok(response)
+}
+
+/// A refused sign-in, recorded in the access log (rate limited or failed alike).
+async fn refused_sign_in(ctx: &Ctx, caller: &Caller, username: &str, error: AuthError) -> Problem {
+    let what = match error {
+        AuthError::Throttled { .. } => format!("sign in as {username}: rate limited"),
+        _ => format!("sign in as {username}"),
+    };
+    if let Err(error) = ctx
+        .app
+        .log_access(&caller.reader(), what, Outcome::Denied, 0)
+        .await
+    {
+        return Problem::from_app(error, &caller.request_id);
+    }
+    Problem::from_auth(error, &caller.request_id)
 }
 
 /// Signs out: the session ends on the server and the cookie is cleared.

@@ -379,9 +379,49 @@ async fn a_revoked_or_expired_token_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_tenth_wrong_password_locks_the_account_until_the_lockout_ends() {
+async fn after_ten_password_checks_an_account_name_waits_out_the_window() {
     let clock = TestClock::new();
     let Some(server) = Server::start_clocked(ServerConfig::default(), clock.clone()).await else {
+        return;
+    };
+    set_password(&server, FUNDER).await;
+    let hashed = server.ctx.app.password_hashing().runs;
+    for name in [FUNDER, "no.such.user"] {
+        for _ in 0..10 {
+            sign_in(&server, name, "wrong password!!").await.expect(401);
+        }
+    }
+    let checked = server.ctx.app.password_hashing().runs - hashed;
+    let limited = sign_in(&server, FUNDER, PASSWORD).await.expect(429);
+    let unknown = sign_in(&server, "no.such.user", PASSWORD).await.expect(429);
+    assert_eq!(limited.json, unknown.json, "known and unknown answer alike");
+    assert_eq!(limited.header("retry-after"), Some("900"));
+    assert_eq!(
+        server.ctx.app.password_hashing().runs - hashed,
+        checked,
+        "a refused attempt hashes nothing"
+    );
+    clock.advance_minutes(14);
+    sign_in(&server, FUNDER, PASSWORD).await.expect(429);
+    assert_eq!(
+        sign_in(&server, FUNDER, PASSWORD)
+            .await
+            .header("retry-after"),
+        Some("60")
+    );
+    clock.advance_minutes(2);
+    sign_in(&server, FUNDER, PASSWORD).await.expect(200);
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tenth_wrong_password_in_a_row_locks_the_account_until_the_lockout_ends() {
+    // The lockout is kept with the account (so it holds across server processes); here the
+    // per-process check window is widened so the lockout is what answers.
+    let mut config = ServerConfig::default();
+    config.auth.checks_per_window = 100;
+    let clock = TestClock::new();
+    let Some(server) = Server::start_clocked(config, clock.clone()).await else {
         return;
     };
     set_password(&server, FUNDER).await;
