@@ -30,8 +30,13 @@ impl Run {
             seed,
             _turn: turn,
         };
+        // The test harness names the test's thread after the test.
+        let test = std::thread::current()
+            .name()
+            .filter(|name| name.contains("::"))
+            .map_or_else(|| name.to_owned(), str::to_owned);
         run.figure(&format!(
-            "seed {seed} (replay: PURL_SEED={seed} cargo test -p purl-cli --test reliability {name})"
+            "seed {seed} (replay: PURL_SEED={seed} cargo test -p purl-cli --test reliability {test} -- --exact --nocapture)"
         ));
         run
     }

@@ -8,36 +8,6 @@ use serde_json::json;
 use crate::round;
 use crate::support::*;
 
-const PASSWORD: &str = "a long enough passphrase";
-
-/// Signs `username` in (with a known password) and returns its session cookie and CSRF token.
-async fn session(server: &Server, username: &str) -> (String, String) {
-    let app = &server.ctx.app;
-    let once = app.issue_one_time_password(username).await.unwrap();
-    app.change_password(&server.ctx.config.auth, username, &once, PASSWORD, None)
-        .await
-        .unwrap();
-    let reply = server
-        .post(
-            None,
-            "/api/v1/session",
-            json!({"username": username, "password": PASSWORD}),
-        )
-        .await
-        .expect(200);
-    let cookie = reply
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    (
-        cookie,
-        reply.json["csrf_token"].as_str().unwrap().to_owned(),
-    )
-}
-
 /// Every page form that writes, with a body that would be accepted.
 fn forms(delivery: &str) -> Vec<(String, Vec<(&'static str, String)>)> {
     let owned = |pairs: &[(&'static str, &str)]| {
@@ -150,8 +120,8 @@ async fn every_page_form_refuses_a_missing_or_foreign_token_or_another_site_and_
         return;
     };
     let played = round::play(&server).await;
-    let (cookie, csrf) = session(&server, COORDINATOR).await;
-    let (_, foreign) = session(&server, FUNDER).await;
+    let (cookie, csrf) = server.session(COORDINATOR).await;
+    let (_, foreign) = server.session(FUNDER).await;
     let head = server.ctx.app.store().head().await.unwrap();
     let mut refused = 0;
     for (path, body) in forms(&played.delivery) {
@@ -239,7 +209,7 @@ async fn what_users_type_comes_back_escaped_in_every_page() {
         )
         .await
         .expect(201);
-    let (cookie, _) = session(&server, COORDINATOR).await;
+    let (cookie, _) = server.session(COORDINATOR).await;
     for path in [
         "/packages",
         "/packages/2",

@@ -7,8 +7,6 @@ use serde_json::json;
 use crate::round;
 use crate::support::*;
 
-const PASSWORD: &str = "a long enough passphrase";
-
 /// Gives `username` a known password, as if they had changed their one-time password.
 async fn set_password(server: &Server, username: &str) {
     let app = &server.ctx.app;

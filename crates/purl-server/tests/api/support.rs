@@ -42,6 +42,9 @@ const USERS: [(&str, &str, &[Role]); 7] = [
     (AUDITOR, "IBAN", &[Role::Viewer]),
 ];
 
+/// The password `Server::session` gives a user.
+pub const PASSWORD: &str = "a long enough passphrase";
+
 /// A clock the test moves forward (to expire tokens, sessions and lockouts).
 #[derive(Clone)]
 pub struct TestClock(Arc<AtomicI64>);
@@ -265,6 +268,28 @@ impl Server {
 
     pub async fn put(&self, user: Option<&str>, path: &str, body: Value) -> Reply {
         self.call(user, Method::PUT, path, Some(body), &[]).await
+    }
+
+    /// Signs `username` in with a browser session (after giving it the password `PASSWORD`) and
+    /// returns the session cookie (`name=value`) and CSRF token.
+    pub async fn session(&self, username: &str) -> (String, String) {
+        let app = &self.ctx.app;
+        let once = app.issue_one_time_password(username).await.expect("a user");
+        app.change_password(&self.ctx.config.auth, username, &once, PASSWORD, None)
+            .await
+            .expect("the password is changed");
+        let reply = self
+            .post(
+                None,
+                "/api/v1/session",
+                serde_json::json!({"username": username, "password": PASSWORD}),
+            )
+            .await
+            .expect(200);
+        let cookie = reply.header("set-cookie").expect("a cookie");
+        let cookie = cookie.split(';').next().unwrap_or_default().to_owned();
+        let csrf = reply.json["csrf_token"].as_str().unwrap_or_default();
+        (cookie, csrf.to_owned())
     }
 
     /// Drops the PostgreSQL schema the server used, if any.

@@ -16,6 +16,8 @@ mod imports;
 mod ledger;
 #[path = "../api/openapi.rs"]
 mod openapi;
+#[path = "../api/page_forms.rs"]
+mod page_forms;
 #[path = "../api/round.rs"]
 mod round;
 #[path = "../api/security.rs"]
