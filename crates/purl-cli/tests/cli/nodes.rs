@@ -7,7 +7,7 @@ use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
 use crate::postgres::Database;
-use crate::support::{one_time_password, Installation};
+use crate::support::{api_token, one_time_password, Installation};
 
 const WRITES: usize = 2_000;
 const CLIENTS: usize = 32;
@@ -32,47 +32,6 @@ impl Drop for Node {
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
-}
-
-/// Signs in with the one-time password, changes it, and returns an API token.
-async fn token(client: &reqwest::Client, node: &Node, username: &str, once: &str) -> String {
-    let signed_in = client
-        .post(format!("{}/api/v1/session", node.base))
-        .json(&json!({"username": username, "password": once}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), 200);
-    let cookie = signed_in.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let me: Value = signed_in.json().await.unwrap();
-    let csrf = me["csrf_token"].as_str().unwrap().to_owned();
-    let changed = client
-        .post(format!("{}/api/v1/session/password", node.base))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
-        .json(&json!({"current_password": once, "new_password": "a long test passphrase"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status(), 204);
-    let created: Value = client
-        .post(format!("{}/api/v1/tokens", node.base))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
-        .json(&json!({"name": "load", "expires_in_days": 1}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    created["token"].as_str().unwrap().to_owned()
 }
 
 /// One pledge write with its key; retried (same key) while the server answers a conflict.
@@ -132,7 +91,7 @@ async fn two_nodes_on_one_database_keep_one_ledger() {
     };
     let nodes = [Node::start(&signing, &url), Node::start(&other, &url)];
     let client = reqwest::Client::new();
-    let token = token(&client, &nodes[0], "nld.mod", &once).await;
+    let token = api_token(&client, &nodes[0].base, "nld.mod", &once).await;
 
     let answers: Vec<(usize, u16, Value)> = stream::iter(0..WRITES)
         .map(|index| {

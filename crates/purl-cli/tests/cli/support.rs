@@ -113,11 +113,16 @@ impl Installation {
     /// Starts `purl [ARGS] serve` on a free loopback port; returns the process and the address
     /// it prints (`127.0.0.1:PORT`).
     pub fn serve(&self, args: &[&str]) -> (std::process::Child, String) {
+        self.serve_at(args, "127.0.0.1:0")
+    }
+
+    /// `serve` on the address `bind`.
+    pub fn serve_at(&self, args: &[&str], bind: &str) -> (std::process::Child, String) {
         use std::io::BufRead as _;
         let mut server = self
             .command()
             .args(args)
-            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(["serve", "--bind", bind])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -141,6 +146,47 @@ impl Installation {
             .unwrap()
             .block_on(self.snapshot())
     }
+}
+
+/// Signs in with the one-time password, changes it, and returns an API token.
+pub async fn api_token(client: &reqwest::Client, base: &str, username: &str, once: &str) -> String {
+    let signed_in = client
+        .post(format!("{}/api/v1/session", base))
+        .json(&serde_json::json!({"username": username, "password": once}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let me: serde_json::Value = signed_in.json().await.unwrap();
+    let csrf = me["csrf_token"].as_str().unwrap().to_owned();
+    let changed = client
+        .post(format!("{}/api/v1/session/password", base))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"current_password": once, "new_password": "a long test passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 204);
+    let created: serde_json::Value = client
+        .post(format!("{}/api/v1/tokens", base))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"name": "load", "expires_in_days": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["token"].as_str().unwrap().to_owned()
 }
 
 /// The one-time password `purl user add` printed for `username`.

@@ -7,6 +7,7 @@
 /// The in-process server of the API tests runs on SQLite here.
 pub const ON_POSTGRES: bool = false;
 
+mod crash;
 mod headers;
 mod measure;
 #[allow(dead_code)] // shared with the API suite; this target uses part of it
