@@ -123,6 +123,19 @@ impl Problem {
         }
     }
 
+    /// The database cannot be reached, is read-only or full: nothing was written; try again.
+    pub fn unavailable(request_id: &str) -> Self {
+        Self {
+            request_id: Some(request_id.into()),
+            retry_after_secs: Some(5),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the service cannot use its storage just now; nothing was changed; try again shortly",
+            )
+        }
+    }
+
     /// Turns an application error into a problem; internal causes are logged with `request_id`.
     pub fn from_app(error: AppError, request_id: &str) -> Self {
         match error {
@@ -153,7 +166,10 @@ impl Problem {
             },
             AppError::Store(source) => {
                 tracing::error!(request_id, error = %source, cause = ?std::error::Error::source(&source), "storage failed");
-                Self::internal(request_id)
+                match source {
+                    purl_store::StoreError::Unavailable(_) => Self::unavailable(request_id),
+                    _ => Self::internal(request_id),
+                }
             }
         }
     }

@@ -37,7 +37,21 @@ fn other(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict { what: "unique key" }
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::Io(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => unavailable(error),
+        // Connection lost (08), out of disk or memory (53), the server shutting down (57), a
+        // system error (58), a read-only transaction (25006): the database, not the request.
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|code| {
+                ["08", "53", "57", "58"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+                    || code == "25006"
+            }) =>
+        {
             unavailable(error)
         }
         _ => StoreError::Other(Box::new(error)),

@@ -45,8 +45,22 @@ fn other(error: sqlx::Error) -> StoreError {
             StoreError::Conflict { what: "unique key" }
         }
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => unavailable(error),
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(crate::storage_unavailable) =>
+        {
+            unavailable(error)
+        }
         _ => StoreError::Other(Box::new(error)),
     }
+}
+
+/// Whether an SQLite result code says the storage, not the request, failed: busy or locked,
+/// read-only, I/O error, disk full, cannot open (the primary code of an extended one).
+pub(crate) fn storage_unavailable(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6 | 8 | 10 | 13 | 14)
 }
 
 impl SqliteStore {

@@ -18,7 +18,14 @@ pub(crate) struct Reader {
 }
 
 fn failed(error: rusqlite::Error) -> StoreError {
-    StoreError::Other(Box::new(error))
+    if error
+        .sqlite_error()
+        .is_some_and(|e| crate::storage_unavailable(e.extended_code))
+    {
+        StoreError::Unavailable(Box::new(error))
+    } else {
+        StoreError::Other(Box::new(error))
+    }
 }
 
 fn corrupt(detail: String) -> StoreError {

@@ -1,8 +1,9 @@
-//! Crash safety on SQLite: sixteen writers send pledges through the HTTP API with idempotency
-//! keys while `purl serve` is killed with SIGKILL at a random moment, cycle after cycle; each
-//! writer keeps its own log of acknowledged writes and retries what was not acknowledged after the
-//! restart. After every kill: nothing acknowledged is lost, nothing is written twice, SQLite's
-//! `integrity_check` is ok, the money per currency adds up and `purl verify` passes.
+//! Crash safety: sixteen writers send pledges through the HTTP API with idempotency keys while
+//! `purl serve` is killed with SIGKILL at a random moment, cycle after cycle (on PostgreSQL the
+//! database server is also stopped with `pg_ctl stop -m immediate`); each writer keeps its own log
+//! of acknowledged writes and retries what was not acknowledged once the service is back. After
+//! every blow: nothing acknowledged is lost, nothing is written twice, SQLite's `integrity_check`
+//! is ok, the money per currency adds up and `purl verify` passes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use crate::measure::Run;
+use crate::postgres_cluster::Cluster;
 use crate::support::{api_token, one_time_password, Installation};
 
 const WRITERS: usize = 16;
@@ -19,7 +21,7 @@ const CURRENCIES: [&str; 3] = ["EUR", "USD", "GBP"];
 
 /// One writer's next write: its key, reference, amount in minor units and currency.
 #[derive(Debug, Clone)]
-struct Write {
+pub struct Write {
     key: String,
     reference: String,
     minor: i64,
@@ -44,19 +46,32 @@ impl Write {
 }
 
 /// What a writer knows: the writes the server acknowledged, and the one it is still sending.
-struct Writer {
+pub struct Writer {
     id: usize,
-    acknowledged: Vec<(Write, u64)>,
-    pending: Write,
+    pub acknowledged: Vec<(Write, u64)>,
+    pub pending: Write,
     next: usize,
     /// Retries answered as a replay of a write that was committed before the kill.
-    replays: usize,
+    pub replays: usize,
+    /// Answers 503: the storage was unavailable and nothing was written.
+    pub unavailable: usize,
 }
 
 impl Writer {
-    /// Sends writes until the server stops answering, or `limit` more are acknowledged. Panics on
-    /// any answer but 201 or a replay.
-    async fn run(
+    pub fn new(id: usize, rng: &mut impl Rng) -> Writer {
+        Writer {
+            id,
+            acknowledged: Vec::new(),
+            pending: Write::new(id, 0, rng.gen_range(1..10_000_000)),
+            next: 0,
+            replays: 0,
+            unavailable: 0,
+        }
+    }
+
+    /// Sends writes until the server stops answering or answers 503, or `limit` more are
+    /// acknowledged. Panics on any other answer but 201 or a replay.
+    pub async fn run(
         &mut self,
         client: &reqwest::Client,
         base: &str,
@@ -88,6 +103,11 @@ impl Writer {
                     self.next += 1;
                     self.pending = Write::new(self.id, self.next, rng.gen_range(1..10_000_000));
                 }
+                503 => {
+                    assert_eq!(body["code"], "unavailable", "{body}");
+                    self.unavailable += 1;
+                    return;
+                }
                 _ => panic!(
                     "writer {}: {} answered {status}: {body}",
                     self.id, self.pending.key
@@ -97,20 +117,8 @@ impl Writer {
     }
 }
 
-/// The pledges stored, by reference: (amount in minor units, currency).
-async fn stored_pledges(installation: &Installation) -> BTreeMap<String, (i64, String)> {
-    let store = installation.store().await;
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, body FROM records WHERE kind = 'pledge'")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(integrity, "ok", "SQLite integrity_check");
-    store.close().await;
+/// Reads the stored pledges of the crash test, by reference: (amount in minor units, currency).
+fn pledges_of(rows: Vec<(String, String)>) -> BTreeMap<String, (i64, String)> {
     rows.into_iter()
         .filter(|(id, _)| id.starts_with("CRASH-"))
         .map(|(id, body)| {
@@ -127,6 +135,58 @@ async fn stored_pledges(installation: &Installation) -> BTreeMap<String, (i64, S
         .collect()
 }
 
+const PLEDGE_ROWS: &str = "SELECT id, body FROM records WHERE kind = 'pledge'";
+
+/// Where the service keeps its data, and how the test reads it behind the service's back.
+enum Backend {
+    Sqlite,
+    Postgres(Cluster),
+}
+
+impl Backend {
+    fn args(&self) -> Vec<String> {
+        match self {
+            Backend::Sqlite => Vec::new(),
+            Backend::Postgres(cluster) => vec!["--database-url".into(), cluster.url()],
+        }
+    }
+
+    /// The stored pledges; on SQLite after `integrity_check` says ok.
+    async fn pledges(&self, installation: &Installation) -> BTreeMap<String, (i64, String)> {
+        match self {
+            Backend::Sqlite => {
+                let store = installation.store().await;
+                let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+                assert_eq!(integrity, "ok", "SQLite integrity_check");
+                let rows = sqlx::query_as(PLEDGE_ROWS)
+                    .fetch_all(store.pool())
+                    .await
+                    .unwrap();
+                store.close().await;
+                pledges_of(rows)
+            }
+            Backend::Postgres(cluster) => {
+                let pool = sqlx::PgPool::connect(&cluster.url()).await.unwrap();
+                let rows = sqlx::query_as(PLEDGE_ROWS).fetch_all(&pool).await.unwrap();
+                pool.close().await;
+                pledges_of(rows)
+            }
+        }
+    }
+}
+
+/// What happens to the service in one cycle.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Blow {
+    /// `kill -9` of `purl serve`, then a restart.
+    KillServer,
+    /// `pg_ctl stop -m immediate` of the database; `purl serve` keeps running.
+    StopDatabase,
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -135,12 +195,27 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn killed_servers_lose_no_acknowledged_write_and_write_none_twice() {
-    let run = Run::start("crash_sqlite").await;
+/// Runs `blows.len()` cycles of writes and blows against an installation on `backend`, checking
+/// after each; returns the figure.
+async fn crash_cycles(run: &Run, backend: &Backend, blows: &[Blow]) -> String {
     let mut rng = run.rng();
-    let installation = Installation::new();
-    let added = installation.ok(&[
+    let installation = Installation {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let args = backend.args();
+    let with = |extra: &[&str]| -> Vec<String> {
+        args.iter()
+            .cloned()
+            .chain(extra.iter().map(|s| s.to_string()))
+            .collect()
+    };
+    let text = |all: &[String]| all.iter().map(String::as_str).collect::<Vec<_>>().join(" ");
+    let ok = |extra: &[&str]| {
+        let all = with(extra);
+        installation.ok(&all.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    ok(&["init"]);
+    let added = ok(&[
         "user",
         "add",
         "--username",
@@ -155,26 +230,19 @@ async fn killed_servers_lose_no_acknowledged_write_and_write_none_twice() {
     let once = one_time_password(&added, "nld.mod");
     let bind = format!("127.0.0.1:{}", free_port());
     let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
+        .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let (mut server, address) = installation.serve_at(&[], &bind);
+    let serve_args = with(&[]);
+    let serve_args: Vec<&str> = serve_args.iter().map(String::as_str).collect();
+    let (mut server, address) = installation.serve_at(&serve_args, &bind);
     let base = format!("http://{address}");
     let token = Arc::new(api_token(&client, &base, "nld.mod", &once).await);
-    let mut writers: Vec<Writer> = (0..WRITERS)
-        .map(|id| Writer {
-            id,
-            acknowledged: Vec::new(),
-            pending: Write::new(id, 0, rng.gen_range(1..10_000_000)),
-            next: 0,
-            replays: 0,
-        })
-        .collect();
-    let cycles = 100;
+    let mut writers: Vec<Writer> = (0..WRITERS).map(|id| Writer::new(id, &mut rng)).collect();
     let started = Instant::now();
-    let mut verified = 0;
-    for cycle in 0..cycles {
-        let kill_after = Duration::from_millis(rng.gen_range(20..400));
+    let (mut refused_while_down, mut probes_while_down) = (0, 0);
+    for (cycle, blow) in blows.iter().enumerate() {
+        let blow_after = Duration::from_millis(rng.gen_range(20..400));
         let seeds: Vec<u64> = (0..WRITERS).map(|_| rng.gen()).collect();
         let tasks: Vec<_> = std::mem::take(&mut writers)
             .into_iter()
@@ -191,23 +259,57 @@ async fn killed_servers_lose_no_acknowledged_write_and_write_none_twice() {
                 })
             })
             .collect();
-        tokio::time::sleep(kill_after).await;
-        // SIGKILL: no destructor, no flush, no rollback by the process itself.
-        server.kill().unwrap();
-        server.wait().unwrap();
+        tokio::time::sleep(blow_after).await;
+        match (blow, backend) {
+            (Blow::KillServer, _) => {
+                // SIGKILL: no destructor, no flush, no rollback by the process itself.
+                server.kill().unwrap();
+                server.wait().unwrap();
+            }
+            (Blow::StopDatabase, Backend::Postgres(cluster)) => {
+                cluster.stop_immediately();
+                // While the database is down, a read and a write are refused with a generic
+                // 503 and nothing is acknowledged.
+                let write = client
+                    .post(format!("{base}/api/v1/pledges"))
+                    .json(&Write::new(99, cycle, 100).body())
+                    .bearer_auth(token.as_str())
+                    .send();
+                let read = client
+                    .get(format!("{base}/api/v1/participants"))
+                    .bearer_auth(token.as_str())
+                    .send();
+                let (write, read) = tokio::join!(write, read);
+                for (what, reply) in [("a write", write), ("a read", read)] {
+                    let reply = reply.unwrap();
+                    probes_while_down += 1;
+                    let status = reply.status().as_u16();
+                    let body: Value = reply.json().await.unwrap_or(Value::Null);
+                    assert_eq!(status, 503, "{what} while the database is down: {body}");
+                    assert_eq!(body["code"], "unavailable");
+                    assert!(!body.to_string().contains("sqlx"), "generic: {body}");
+                    refused_while_down += 1;
+                }
+            }
+            (Blow::StopDatabase, Backend::Sqlite) => unreachable!("SQLite has no server to stop"),
+        }
         for task in tasks {
             writers.push(task.await.unwrap());
+        }
+        if *blow == Blow::StopDatabase {
+            if let Backend::Postgres(cluster) = backend {
+                cluster.restart();
+            }
         }
 
         // Every acknowledged write is stored once, as acknowledged; the only other writes stored
         // are each writer's pending one, committed before its answer was lost.
-        let stored = stored_pledges(&installation).await;
+        let stored = backend.pledges(&installation).await;
         let mut expected = 0;
         for writer in &writers {
             for (write, _) in &writer.acknowledged {
-                let found = stored.get(&write.reference);
                 assert_eq!(
-                    found,
+                    stored.get(&write.reference),
                     Some(&(write.minor, write.currency.to_owned())),
                     "cycle {cycle}: acknowledged {} lost or changed",
                     write.key
@@ -224,13 +326,85 @@ async fn killed_servers_lose_no_acknowledged_write_and_write_none_twice() {
             expected + pending_stored,
             "cycle {cycle}: only acknowledged or pending writes are stored"
         );
-        let verify = installation.ok(&["verify"]);
-        assert!(verify.starts_with("ok:"), "cycle {cycle}: {verify}");
-        verified += 1;
-        (server, _) = installation.serve_at(&[], &bind);
+        let verify = ok(&["verify"]);
+        assert!(
+            verify.starts_with("ok:"),
+            "cycle {cycle} ({}): {verify}",
+            text(&with(&["verify"]))
+        );
+        if *blow == Blow::KillServer {
+            (server, _) = installation.serve_at(&serve_args, &bind);
+        }
     }
+    // A database turned read-only: writes are refused with a generic 503 and change nothing,
+    // reads still answer; once it is writable again, writes resume.
+    let mut read_only = String::new();
+    if let Backend::Postgres(cluster) = backend {
+        let set = |on: bool| {
+            let url = cluster.url();
+            async move {
+                use sqlx::Connection as _;
+                let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+                let value = if on { "on" } else { "off" };
+                // This session may change the setting even while new sessions are read-only.
+                sqlx::query("SET default_transaction_read_only = off")
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+                sqlx::query(&format!(
+                    "ALTER DATABASE postgres SET default_transaction_read_only = {value}"
+                ))
+                .execute(&mut connection)
+                .await
+                .unwrap();
+                connection.close().await.unwrap();
+            }
+        };
+        set(true).await;
+        server.kill().unwrap();
+        server.wait().unwrap();
+        (server, _) = installation.serve_at(&serve_args, &bind);
+        let before = backend.pledges(&installation).await.len();
+        let write = client
+            .post(format!("{base}/api/v1/pledges"))
+            .json(&Write::new(98, 0, 100).body())
+            .bearer_auth(token.as_str())
+            .send()
+            .await
+            .unwrap();
+        let write_status = write.status().as_u16();
+        let body: Value = write.json().await.unwrap_or(Value::Null);
+        assert_eq!(write_status, 503, "a write to a read-only database: {body}");
+        assert_eq!(body["code"], "unavailable");
+        // A confidential read must be recorded in the access log, which cannot be written now:
+        // it is refused too (fail closed); the public figures still answer.
+        let confidential = client
+            .get(format!("{base}/api/v1/pledges"))
+            .bearer_auth(token.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(confidential.status(), 503, "an unlogged confidential read");
+        let public = client
+            .get(format!("{base}/api/v1/public/pledges"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(public.status(), 200, "public reads still answer");
+        assert_eq!(
+            backend.pledges(&installation).await.len(),
+            before,
+            "nothing was written"
+        );
+        set(false).await;
+        server.kill().unwrap();
+        server.wait().unwrap();
+        (server, _) = installation.serve_at(&serve_args, &bind);
+        read_only = "; a read-only database: a write and a confidential read (which must be written to the access log) answered a generic 503 and wrote nothing, the public pledge list answered 200, writes resumed once it was writable".into();
+    }
+
     // The last round: each writer gets its pending write acknowledged (a retry, if it was
-    // committed before the last kill), then the server stops and everything must add up.
+    // committed before the last blow), then the server stops and everything must add up.
     let tasks: Vec<_> = std::mem::take(&mut writers)
         .into_iter()
         .map(|mut writer| {
@@ -238,7 +412,14 @@ async fn killed_servers_lose_no_acknowledged_write_and_write_none_twice() {
             tokio::spawn(async move {
                 let mut rng =
                     <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(writer.id as u64);
-                writer.run(&client, &base, &token, &mut rng, 1).await;
+                let target = writer.acknowledged.len() + 1;
+                for _ in 0..100 {
+                    writer.run(&client, &base, &token, &mut rng, 1).await;
+                    if writer.acknowledged.len() >= target {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
                 writer
             })
         })
@@ -248,7 +429,7 @@ async fn killed_servers_lose_no_acknowledged_write_and_write_none_twice() {
     }
     server.kill().unwrap();
     server.wait().unwrap();
-    let stored = stored_pledges(&installation).await;
+    let stored = backend.pledges(&installation).await;
     let mut sums: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut acknowledged = 0;
     for writer in &writers {
@@ -265,18 +446,12 @@ async fn killed_servers_lose_no_acknowledged_write_and_write_none_twice() {
         .flat_map(|w| w.acknowledged.iter().map(|(_, s)| *s))
         .collect();
     seqs.sort_unstable();
-    let distinct = {
-        let mut d = seqs.clone();
-        d.dedup();
-        d.len()
-    };
+    seqs.dedup();
     let replays: usize = writers.iter().map(|w| w.replays).sum();
-    run.figure(&format!(
-        "{cycles} kill -9 cycles in {:.0} s with {WRITERS} writers: {acknowledged} writes acknowledged, 0 lost, 0 duplicates ({distinct} distinct sequence numbers), {replays} retries answered as replays of writes committed before the kill; integrity_check ok and purl verify passed after every kill ({verified}); sums per currency (acknowledged = stored): {sums:?}",
-        started.elapsed().as_secs_f64()
-    ));
+    let unavailable: usize = writers.iter().map(|w| w.unavailable).sum();
     assert_eq!(
-        distinct, acknowledged,
+        seqs.len(),
+        acknowledged,
         "no two acknowledged writes share a sequence number"
     );
     assert_eq!(
@@ -290,5 +465,41 @@ async fn killed_servers_lose_no_acknowledged_write_and_write_none_twice() {
             "{currency}: acknowledged and stored sums agree"
         );
     }
-    installation.ok(&["verify"]);
+    ok(&["verify"]);
+    let kills = blows.iter().filter(|b| **b == Blow::KillServer).count();
+    let stops = blows.len() - kills;
+    format!(
+        "{kills} kill -9 of purl serve and {stops} immediate database stops in {:.0} s with {WRITERS} writers: {acknowledged} writes acknowledged, 0 lost, 0 duplicates ({} distinct sequence numbers), {replays} retries answered as replays of writes committed before the blow, {unavailable} writes answered 503 (nothing written); while the database was down {refused_while_down} of {probes_while_down} probes answered a generic 503; purl verify passed after every blow; sums per currency (acknowledged = stored): {sums:?}{read_only}",
+        started.elapsed().as_secs_f64(),
+        seqs.len(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killed_servers_lose_no_acknowledged_write_and_write_none_twice() {
+    let run = Run::start("crash_sqlite").await;
+    let figure = crash_cycles(&run, &Backend::Sqlite, &[Blow::KillServer; 100]).await;
+    run.figure(&format!(
+        "{figure}; SQLite integrity_check ok after every kill"
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_killed_and_stopped_loses_no_acknowledged_write() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let run = Run::start("crash_postgres").await;
+    let blows: Vec<Blow> = (0..40)
+        .map(|n| {
+            if n % 4 == 3 {
+                Blow::StopDatabase
+            } else {
+                Blow::KillServer
+            }
+        })
+        .collect();
+    let backend = Backend::Postgres(cluster);
+    let figure = crash_cycles(&run, &backend, &blows).await;
+    run.figure(&figure);
 }

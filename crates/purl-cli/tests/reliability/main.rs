@@ -10,6 +10,7 @@ pub const ON_POSTGRES: bool = false;
 mod crash;
 mod headers;
 mod measure;
+mod postgres_cluster;
 #[allow(dead_code)] // shared with the API suite; this target uses part of it
 #[path = "../../../purl-server/tests/api/support.rs"]
 mod server;
