@@ -15,6 +15,19 @@ use crate::problem::Problem;
 use crate::Ctx;
 
 pub const SESSION_COOKIE: &str = "purl_session";
+/// The session cookie's name when cookies are `Secure` (served over TLS or behind a TLS proxy):
+/// the `__Host-` prefix makes browsers refuse it unless it is Secure, for this host only and for
+/// every path, so no other site or subdomain can plant one.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-purl_session";
+
+/// The session cookie's name under this configuration.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -184,7 +197,7 @@ async fn caller_of(
             "a form of another site cannot change anything here",
         ));
     }
-    if let Some(value) = cookie(headers, SESSION_COOKIE) {
+    if let Some(value) = cookie(headers, session_cookie_name(ctx.config.secure_cookies)) {
         let found = ctx
             .app
             .session(&ctx.config.auth, &value)

@@ -25,7 +25,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use crate::any_store::AnyStore;
-pub use crate::identity::{CSRF_HEADER, REQUEST_ID_HEADER, SESSION_COOKIE};
+pub use crate::identity::{CSRF_HEADER, REQUEST_ID_HEADER, SECURE_SESSION_COOKIE, SESSION_COOKIE};
 pub use crate::problem::Problem;
 
 pub type ServerApp = App<AnyStore>;
@@ -147,7 +147,10 @@ impl utoipa::Modify for SecuritySchemes {
         );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "the browser session; named `__Host-purl_session` when the server marks cookies Secure (TLS)",
+            ))),
         );
     }
 }

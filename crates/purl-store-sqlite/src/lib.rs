@@ -44,7 +44,9 @@ fn other(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict { what: "unique key" }
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => unavailable(error),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            unavailable(error)
+        }
         sqlx::Error::Database(db)
             if db
                 .code()

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::identity::{Caller, SESSION_COOKIE};
+use crate::identity::{session_cookie_name, Caller};
 use crate::input::{idempotency_key, Body, PageQuery};
 use crate::problem::{ApiProblem, Problem};
 use crate::Ctx;
@@ -73,8 +73,9 @@ pub(crate) fn session_cookie(ctx: &Ctx, value: &str, max_age: Option<u32>) -> He
         ""
     };
     let age = max_age.map_or(String::new(), |seconds| format!("; Max-Age={seconds}"));
+    let name = session_cookie_name(ctx.config.secure_cookies);
     HeaderValue::try_from(format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}"
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}"
     ))
     .expect("cookie values are URL-safe base64")
 }

@@ -552,18 +552,19 @@ async fn no_error_body_reveals_internals_or_another_partys_data() {
     assert_eq!(malformed.status().as_u16(), 400);
     bodies.push(malformed.text().await.unwrap());
 
-    // A storage failure: 500 with the request id only.
+    // The storage gone: a generic 503 with the request id only.
     match server.ctx.app.store() {
         purl_server::AnyStore::Sqlite(store) => store.close().await,
         purl_server::AnyStore::Postgres(store) => store.pool().close().await,
     }
     let failed = server.get(Some(COORDINATOR), "/api/v1/pledges").await;
-    assert_eq!(failed.status.as_u16(), 500, "{}", failed.text);
-    assert_eq!(failed.json["code"], "internal");
+    assert_eq!(failed.status.as_u16(), 503, "{}", failed.text);
+    assert_eq!(failed.json["code"], "unavailable");
+    assert_eq!(failed.header("retry-after"), Some("5"));
     assert_eq!(
         failed.json["request_id"].as_str(),
         failed.header(REQUEST_ID_HEADER),
-        "the 500 names the request id that the log carries"
+        "the 503 names the request id that the log carries"
     );
     bodies.push(failed.text);
 
@@ -616,8 +617,37 @@ async fn the_server_speaks_tls_and_then_marks_the_session_cookie_secure() {
         .expect(200);
     set_password(&server, FUNDER).await;
     let reply = sign_in(&server, FUNDER, PASSWORD).await.expect(200);
-    let cookie = reply.header("set-cookie").unwrap();
+    let cookie = reply.header("set-cookie").unwrap().to_owned();
     assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(
+        cookie.starts_with("__Host-purl_session=")
+            && cookie.contains("; Path=/;")
+            && !cookie.contains("Domain"),
+        "a __Host- cookie: Secure, for this host and every path: {cookie}"
+    );
+    // The session works under that name, and only under it.
+    let value = cookie.split(';').next().unwrap().to_owned();
+    let me = server
+        .call(
+            None,
+            reqwest::Method::GET,
+            "/api/v1/session",
+            None,
+            &[("cookie", value.as_str())],
+        )
+        .await;
+    assert_eq!(me.status.as_u16(), 200, "{}", me.text);
+    let renamed = value.replace("__Host-purl_session", "purl_session");
+    let plain_name = server
+        .call(
+            None,
+            reqwest::Method::GET,
+            "/api/v1/session",
+            None,
+            &[("cookie", renamed.as_str())],
+        )
+        .await;
+    assert_eq!(plain_name.status.as_u16(), 401, "{}", plain_name.text);
     let plain =
         reqwest::get(server.base.replace("https://", "http://") + "/api/v1/public/overview").await;
     assert!(
