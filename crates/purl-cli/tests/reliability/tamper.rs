@@ -583,6 +583,26 @@ async fn a_rewritten_tail_with_recomputed_hashes_fails_the_auditors_consistency_
     let trials = count(1_000, 1_000);
     let mut missed = Vec::new();
     let mut honest_accepted = 0;
+    // `purl audit consistency` of the auditor's checkpoint `old` against a newly signed
+    // checkpoint of `leaves`, with the consistency proof the operator computes from them.
+    let audit_extension = |old: &Path, leaves: &[Hash]| {
+        let kept = std::fs::read_to_string(old).unwrap();
+        let kept: u64 = kept.lines().nth(1).unwrap().parse().unwrap();
+        let new = checkpoint_file(folder, "new.txt", &signer, leaves);
+        let proof = consistency_file(folder, kept, leaves);
+        installation.run(&[
+            "audit",
+            "consistency",
+            "--key",
+            &verifier,
+            "--old",
+            path(old),
+            "--new",
+            path(&new),
+            "--proof",
+            path(&proof),
+        ])
+    };
     for trial in 0..trials {
         // The auditor kept the checkpoint at `kept`; the operator rewrites events from `from`
         // (at or before `kept`), recomputes every hash, appends, and signs a new checkpoint.
@@ -600,20 +620,7 @@ async fn a_rewritten_tail_with_recomputed_hashes_fails_the_auditors_consistency_
         for n in 0..appended {
             forged.push(leaf_hash(format!("appended {n}").as_bytes(), &[0; 32]));
         }
-        let new = checkpoint_file(folder, "new.txt", &signer, &forged);
-        let proof = consistency_file(folder, kept as u64, &forged);
-        let output = installation.run(&[
-            "audit",
-            "consistency",
-            "--key",
-            &verifier,
-            "--old",
-            path(&old),
-            "--new",
-            path(&new),
-            "--proof",
-            path(&proof),
-        ]);
+        let output = audit_extension(&old, &forged);
         if output.status.success() {
             missed.push(format!(
                 "trial {trial}: kept {kept}, rewritten from {}",
@@ -624,20 +631,7 @@ async fn a_rewritten_tail_with_recomputed_hashes_fails_the_auditors_consistency_
             // The honest ledger, extended the same way, passes the same check.
             let mut extended = honest.clone();
             extended.extend(forged[honest.len()..].iter().copied());
-            let new = checkpoint_file(folder, "new.txt", &signer, &extended);
-            let proof = consistency_file(folder, kept as u64, &extended);
-            let output = installation.run(&[
-                "audit",
-                "consistency",
-                "--key",
-                &verifier,
-                "--old",
-                path(&old),
-                "--new",
-                path(&new),
-                "--proof",
-                path(&proof),
-            ]);
+            let output = audit_extension(&old, &extended);
             assert!(
                 output.status.success(),
                 "an honest extension passes: {}",
