@@ -48,7 +48,7 @@ impl<S: Store> App<S> {
         if !purl_core::policy::allows(actor, &purl_core::policy::Action::ManagePackages) {
             return Err(AppError::Denied);
         }
-        let state = self.load_state().await?;
+        let state = self.state().await?;
         let list = match period {
             Some(period) => state
                 .lists
@@ -535,10 +535,10 @@ impl<S: Store> App<S> {
         }
         let options = crate::WriteOptions {
             idempotency_key,
-            request: format!(
-                "form packages from allocation {} up to {target}",
-                allocation.number
-            ),
+            request: crate::idempotency::describe(&serde_json::json!({ "form_packages": {
+                "allocation": allocation.number,
+                "up_to": target.to_string(),
+            }})),
             expected_version: None,
         };
         let written = self.execute_all(actor, commands, options).await?;

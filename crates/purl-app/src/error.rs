@@ -16,6 +16,10 @@ pub enum AppError {
     Stale(String),
     #[error("not permitted")]
     Denied,
+    /// An idempotency key came back with another request: `field` is the first that differs,
+    /// when both requests were kept.
+    #[error("conflict: this idempotency key was already used for a different request{}", .field.as_ref().map(|f| format!(" (its field '{f}' differs)")).unwrap_or_default())]
+    KeyReused { field: Option<String> },
     /// An import or batch failed: every problem, each naming where it is.
     #[error("{} problem(s):\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rejected(Vec<crate::import::ImportProblem>),

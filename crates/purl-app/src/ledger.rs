@@ -53,6 +53,20 @@ pub struct InclusionProof {
     pub opening: Option<LeafOpening>,
 }
 
+/// The hashes of a proof as handed out (base64), or what is wrong with one.
+pub fn decode_hashes(proof: &[String]) -> Result<Vec<Hash>, String> {
+    use base64::Engine as _;
+    proof
+        .iter()
+        .map(|hash| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(hash)
+                .map_err(|e| format!("proof hash: {e}"))?;
+            Hash::try_from(bytes).map_err(|_| "a proof hash is not 32 bytes".to_owned())
+        })
+        .collect()
+}
+
 fn base64(hash: &Hash) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(hash)
@@ -317,7 +331,7 @@ impl<S: Store> App<S> {
         participant: &ParticipantCode,
         size: Option<u64>,
     ) -> Result<EvidenceBundle, AppError> {
-        let state = self.load_state().await?;
+        let state = self.state().await?;
         if !state.participants.contains_key(participant) {
             return Err(AppError::NotFound(format!(
                 "participant '{participant}' does not exist"

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod export;
+pub mod idempotency;
 pub mod import;
 pub mod ledger;
 pub mod open_data;
@@ -47,8 +48,8 @@ const LOAD_ATTEMPTS_MAX: u32 = 20;
 pub struct WriteOptions {
     /// A retry with the same key returns the first answer and writes nothing.
     pub idempotency_key: Option<String>,
-    /// What the request was (e.g. its body or arguments), so a key reused for another request is
-    /// refused rather than answered with the wrong result.
+    /// What the request was, as JSON text (`idempotency::describe`), so a key reused for another
+    /// request is refused, naming the first field that differs, rather than answered wrongly.
     pub request: String,
     /// The version of the target record the caller based this update on.
     pub expected_version: Option<u64>,
@@ -114,13 +115,14 @@ impl<S: Store> App<S> {
         self.clock.now_us()
     }
 
-    /// The current state: the cached one while the ledger head has not moved; when another
-    /// process moved it, the cached state caught up by applying the new events; else loaded afresh.
+    /// The current state: the cached one while the ledger head has not moved past it (a commit of
+    /// this process may even have moved it on since the head was read); when another process
+    /// moved it, the cached state caught up by applying the new events; else loaded afresh.
     pub async fn state(&self) -> Result<Arc<State>, AppError> {
         let head = self.store.head().await?;
         let cached = self.cached_state();
         if let Some(cached) = &cached {
-            if cached.head == head {
+            if cached.head >= head {
                 return Ok(cached.clone());
             }
             if cached.head < head && head - cached.head <= CATCH_UP_EVENTS_MAX {
@@ -165,11 +167,23 @@ impl<S: Store> App<S> {
             .clone()
     }
 
-    fn remember(&self, state: Arc<State>) {
+    fn forget_state(&self) {
         *self
             .cache
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(state);
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    /// Keeps `state` for the next reads, unless a newer one is kept already (a read that loaded
+    /// the state while a write committed must not put the older state back).
+    fn remember(&self, state: Arc<State>) {
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.as_ref().is_none_or(|kept| kept.head <= state.head) {
+            *cache = Some(state);
+        }
     }
 
     /// Gives the store back (e.g. to serve it behind another type).
@@ -288,13 +302,13 @@ fn to_hash(bytes: &[u8]) -> Hash {
     Hash::try_from(bytes).expect("leaf hashes are SHA-256 digests")
 }
 
-fn replay(first: &IdempotentResult, request_hash: &str) -> Result<Written, BatchError> {
+fn replay(
+    first: &IdempotentResult,
+    request_hash: &str,
+    request: &str,
+) -> Result<Written, BatchError> {
     if first.request_hash != request_hash {
-        return Err(AppError::Conflict(format!(
-            "idempotency key '{}' was already used for a different request",
-            first.key
-        ))
-        .into());
+        return Err(key_reused(first.request.as_deref(), request).into());
     }
     let mut written: Written = serde_json::from_str(&first.response).map_err(|error| {
         AppError::from(StoreError::Corrupt {
@@ -303,6 +317,13 @@ fn replay(first: &IdempotentResult, request_hash: &str) -> Result<Written, Batch
     })?;
     written.replayed = true;
     Ok(written)
+}
+
+/// The refusal of a request that reuses the key of `first` (kept, if it was small enough).
+fn key_reused(first: Option<&str>, request: &str) -> AppError {
+    AppError::KeyReused {
+        field: first.and_then(|first| idempotency::first_difference(first, request)),
+    }
 }
 
 /// Why a batch was not written.

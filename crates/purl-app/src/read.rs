@@ -142,7 +142,7 @@ fn pledge_row(scope: &Scope, pledge: &purl_core::pledge::Pledge) -> Option<Row> 
 fn package_row(state: &State, scope: &Scope, package: &purl_core::package::Package) -> Option<Row> {
     row(
         access::package(scope, state, package),
-        || json(package),
+        || json(&access::PackageInFull::of(scope, state, package)),
         || json(&access::PackageSummary::from(package)),
     )
 }

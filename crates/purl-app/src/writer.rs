@@ -129,7 +129,11 @@ impl<S: Store> App<S> {
                     continue;
                 }
                 if let Some(first) = self.store.find_idempotent(key).await? {
-                    outcomes.push(Outcome::Answered(replay(&first, &pending.request_hash)));
+                    outcomes.push(Outcome::Answered(replay(
+                        &first,
+                        &pending.request_hash,
+                        &pending.options.request,
+                    )));
                     continue;
                 }
                 keys.insert(key, index);
@@ -181,6 +185,7 @@ impl<S: Store> App<S> {
                     request_hash: pending.request_hash.clone(),
                     response: serde_json::to_string(&written).expect("Written serialises"),
                     at_us,
+                    request: crate::idempotency::kept(&pending.options.request),
                 });
             }
             outcomes.push(Outcome::Wrote(written));
@@ -254,7 +259,14 @@ impl<S: Store> App<S> {
                     next_frontier.map(|nodes| (new_head, nodes));
                 Ok(Some(outcomes))
             }
-            Err(StoreError::Conflict { .. }) => Ok(None),
+            Err(StoreError::Conflict { .. }) => {
+                if self.store.head().await? < head {
+                    // The ledger is shorter than the state kept (restored under a running
+                    // server): it is read again rather than trusted.
+                    self.forget_state();
+                }
+                Ok(None)
+            }
             Err(other) => Err(other.into()),
         }
     }
@@ -319,6 +331,7 @@ fn answer(group: Vec<Pending>, outcomes: Vec<Outcome>) {
         })
         .collect();
     let hashes: Vec<String> = group.iter().map(|p| p.request_hash.clone()).collect();
+    let requests: Vec<String> = group.iter().map(|p| p.options.request.clone()).collect();
     for ((pending, outcome), index) in group.into_iter().zip(outcomes).zip(0..) {
         let result = match outcome {
             Outcome::Answered(result) => result,
@@ -328,14 +341,10 @@ fn answer(group: Vec<Pending>, outcomes: Vec<Outcome>) {
                     replayed: true,
                     ..first.clone()
                 }),
-                Some(_) => Err(AppError::Conflict(format!(
-                    "idempotency key '{}' was already used for a different request",
-                    pending
-                        .options
-                        .idempotency_key
-                        .as_deref()
-                        .unwrap_or_default()
-                ))
+                Some(_) => Err(crate::key_reused(
+                    Some(&requests[earlier]),
+                    &pending.options.request,
+                )
                 .into()),
                 None => Err(AppError::Conflict(
                     "a write with the same idempotency key was refused just now; retry".into(),
@@ -354,6 +363,9 @@ fn copy_error(error: &AppError) -> AppError {
         AppError::NotFound(message) => AppError::NotFound(message.clone()),
         AppError::Conflict(message) => AppError::Conflict(message.clone()),
         AppError::Stale(message) => AppError::Stale(message.clone()),
+        AppError::KeyReused { field } => AppError::KeyReused {
+            field: field.clone(),
+        },
         AppError::Denied => AppError::Denied,
         AppError::Rejected(problems) => AppError::Rejected(problems.clone()),
         AppError::Store(source) => {

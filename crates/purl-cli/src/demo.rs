@@ -142,7 +142,7 @@ async fn load_into<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<()> {
 
 async fn execute<S: Store>(app: &App<S>, commands: Vec<Command>) -> anyhow::Result<()> {
     let options = WriteOptions {
-        request: "demo".into(),
+        request: purl_app::idempotency::describe(&"demo"),
         ..WriteOptions::default()
     };
     app.execute_all(&Actor::Operator, commands, options)

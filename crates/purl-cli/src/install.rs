@@ -209,7 +209,7 @@ async fn set_up<S: Store>(app: &App<S>, signer: &SignerKey) -> anyhow::Result<()
         .context("while recording the verifier key")?;
     let commands = Command::add_reference_participants();
     let options = WriteOptions {
-        request: "init".into(),
+        request: purl_app::idempotency::describe(&"init"),
         ..WriteOptions::default()
     };
     app.execute_all(&Actor::Operator, commands, options)

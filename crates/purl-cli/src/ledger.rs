@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context as _};
-use purl_app::ledger::ConsistencyProof;
+use purl_app::ledger::{decode_hashes, ConsistencyProof};
 use purl_app::App;
 use purl_core::checkpoint::VerifierKey;
 use purl_core::evidence::{verify_bundle, EvidenceBundle};
-use purl_core::merkle::{self, Hash};
+use purl_core::merkle;
 
 use crate::cli::{AuditCommand, CheckpointCommand, Cli, EvidenceCommand, Format, ProofCommand};
 use crate::run::explain;
@@ -219,19 +219,6 @@ fn audit_evidence(key: &VerifierKey, path: &Path) -> anyhow::Result<serde_json::
     )
 }
 
-fn hashes(proof: &[String]) -> anyhow::Result<Vec<Hash>> {
-    use base64::Engine as _;
-    proof
-        .iter()
-        .map(|h| {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(h)
-                .map_err(|e| anyhow!("proof hash: {e}"))?;
-            Hash::try_from(bytes).map_err(|_| anyhow!("a proof hash is not 32 bytes"))
-        })
-        .collect()
-}
-
 fn audit_consistency(
     key: &VerifierKey,
     old: &Path,
@@ -260,7 +247,7 @@ fn audit_consistency(
         new_checkpoint.size,
         &old_checkpoint.root,
         &new_checkpoint.root,
-        &hashes(&proof.proof)?,
+        &decode_hashes(&proof.proof).map_err(|e| anyhow!(e))?,
     )
     .map_err(|e| anyhow!("the newer checkpoint does not extend the older one: {e}"))?;
     Ok(

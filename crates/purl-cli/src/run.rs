@@ -176,7 +176,7 @@ async fn dispatch<S: Store>(cli: &Cli, app: &App<S>) -> anyhow::Result<ExitCode>
 pub async fn write<S: Store>(app: &App<S>, cli: &Cli, command: Core) -> anyhow::Result<()> {
     let options = WriteOptions {
         idempotency_key: cli.idempotency_key.clone(),
-        request: format!("{command:?}"),
+        request: purl_app::idempotency::describe(&command),
         expected_version: cli.expected_version,
     };
     let written = app
@@ -247,6 +247,17 @@ async fn run_import<S: Store>(
     };
     let file = &source.file;
     let source_dry_run = source.dry_run;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("while reading {}", file.display()))?
+        .len();
+    if size > purl_app::import::FILE_BYTES_MAX {
+        bail!(
+            "{} is {} MiB; an import takes at most {} MiB (split the file)",
+            file.display(),
+            size >> 20,
+            purl_app::import::FILE_BYTES_MAX >> 20
+        );
+    }
     let bytes = std::fs::read(file).with_context(|| format!("while reading {}", file.display()))?;
     let name = file.display().to_string();
     let is_workbook = file

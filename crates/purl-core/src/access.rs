@@ -328,6 +328,44 @@ impl From<&Pledge> for PublicPledge {
     }
 }
 
+/// A package as a reader entitled to it in full sees it: each contribution of a pledge the reader
+/// may see in full (the coordinator every one, a contributor its own), and the others only as one
+/// sum in USD, naming neither pledge nor amount (design §4: requester and supplier see money in
+/// totals, a contributor no other contributor's money).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageInFull {
+    #[serde(flatten)]
+    pub package: Package,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undisclosed_contributions_usd: Option<Money>,
+}
+
+impl PackageInFull {
+    pub fn of(scope: &Scope, state: &State, package: &Package) -> Self {
+        let disclosed = |pledge: &Reference| {
+            state
+                .pledges
+                .get(pledge)
+                .is_some_and(|found| self::pledge(scope, found) == Visibility::Full)
+        };
+        let (shown, undisclosed): (Vec<_>, Vec<_>) = package
+            .contributions
+            .iter()
+            .cloned()
+            .partition(|contribution| disclosed(&contribution.pledge));
+        let undisclosed_minor: i64 = undisclosed.iter().map(|c| c.conversion.usd.minor()).sum();
+        Self {
+            package: Package {
+                contributions: shown,
+                ..package.clone()
+            },
+            undisclosed_contributions_usd: (!undisclosed.is_empty())
+                .then(|| Money::from_minor(undisclosed_minor, Currency::USD).ok())
+                .flatten(),
+        }
+    }
+}
+
 /// A package a contributor does not fund: its number, value and status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PackageSummary {

@@ -238,7 +238,7 @@ impl Checkpoint {
         )
     }
 
-    fn parse_text(text: &str) -> Result<Self, NoteError> {
+    pub fn parse_text(text: &str) -> Result<Self, NoteError> {
         let malformed = |what: &str| NoteError::Malformed(what.to_owned());
         let mut lines = text.lines();
         let origin = lines

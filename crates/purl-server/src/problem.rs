@@ -152,6 +152,14 @@ impl Problem {
             }
             AppError::NotFound(message) => Self::not_found(message),
             AppError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            AppError::KeyReused { field } => Self {
+                field: field.clone(),
+                ..Self::new(
+                    StatusCode::CONFLICT,
+                    "idempotency-key-reused",
+                    AppError::KeyReused { field }.to_string(),
+                )
+            },
             AppError::Stale(message) => {
                 Self::new(StatusCode::PRECONDITION_FAILED, "stale-version", message)
             }

@@ -48,7 +48,7 @@ pub async fn run(
     let options = WriteOptions {
         idempotency_key: idempotency_key(headers)?
             .map(|key| format!("{}:{key}", actor.ledger_name())),
-        request: format!("{command:?}"),
+        request: purl_app::idempotency::describe(&command),
         expected_version: if_match(headers)?,
     };
     let written = ctx

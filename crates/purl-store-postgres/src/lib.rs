@@ -247,11 +247,12 @@ impl Store for PostgresStore {
         .await
         .map_err(other)?;
         for result in &commit.idempotency {
-            sqlx::query("INSERT INTO idempotency (key, request_hash, response, at_us) VALUES ($1, $2, $3, $4)")
+            sqlx::query("INSERT INTO idempotency (key, request_hash, response, at_us, request) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&result.key)
                 .bind(&result.request_hash)
                 .bind(&result.response)
                 .bind(result.at_us)
+                .bind(&result.request)
                 .execute(&mut *transaction)
                 .await
                 .map_err(other)?;
@@ -302,21 +303,23 @@ impl Store for PostgresStore {
     }
 
     async fn find_idempotent(&self, key: &str) -> Result<Option<IdempotentResult>, StoreError> {
-        let row: Option<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT key, request_hash, response, at_us FROM idempotency WHERE key = $1",
+        type Row = (String, String, String, i64, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT key, request_hash, response, at_us, request FROM idempotency WHERE key = $1",
         )
         .bind(key)
         .fetch_optional(&self.pool)
         .await
         .map_err(other)?;
-        Ok(
-            row.map(|(key, request_hash, response, at_us)| IdempotentResult {
+        Ok(row.map(
+            |(key, request_hash, response, at_us, request)| IdempotentResult {
                 key,
                 request_hash,
                 response,
                 at_us,
-            }),
-        )
+                request,
+            },
+        ))
     }
 
     async fn tree_nodes(&self, ids: &[NodeId]) -> Result<Vec<(NodeId, Hash)>, StoreError> {

@@ -256,12 +256,13 @@ impl Store for SqliteStore {
         }
         for result in &commit.idempotency {
             sqlx::query(
-                "INSERT INTO idempotency (key, request_hash, response, at_us) VALUES (?, ?, ?, ?)",
+                "INSERT INTO idempotency (key, request_hash, response, at_us, request) VALUES (?, ?, ?, ?, ?)",
             )
             .bind(&result.key)
             .bind(&result.request_hash)
             .bind(&result.response)
             .bind(result.at_us)
+            .bind(&result.request)
             .execute(&mut *transaction)
             .await
             .map_err(other)?;
@@ -281,7 +282,7 @@ impl Store for SqliteStore {
 
     async fn find_idempotent(&self, key: &str) -> Result<Option<IdempotentResult>, StoreError> {
         let row: Option<IdempotencyRow> = sqlx::query_as(
-            "SELECT key, request_hash, response, at_us FROM idempotency WHERE key = ?",
+            "SELECT key, request_hash, response, at_us, request FROM idempotency WHERE key = ?",
         )
         .bind(key)
         .fetch_optional(&self.pool)

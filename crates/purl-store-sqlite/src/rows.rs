@@ -8,6 +8,7 @@ pub(crate) struct IdempotencyRow {
     request_hash: String,
     response: String,
     at_us: i64,
+    request: Option<String>,
 }
 
 impl From<IdempotencyRow> for IdempotentResult {
@@ -17,6 +18,7 @@ impl From<IdempotencyRow> for IdempotentResult {
             request_hash: row.request_hash,
             response: row.response,
             at_us: row.at_us,
+            request: row.request,
         }
     }
 }

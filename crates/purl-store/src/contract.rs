@@ -188,6 +188,7 @@ async fn an_idempotency_key_is_kept_and_cannot_be_taken_twice<S: Store>(store: S
         request_hash: "h".into(),
         response: "{}".into(),
         at_us: 5,
+        request: Some(r#"{"a":1}"#.into()),
     };
     let first = Commit {
         events: vec![event(1)],

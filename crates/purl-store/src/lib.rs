@@ -46,6 +46,8 @@ pub struct IdempotentResult {
     pub request_hash: String,
     /// The response given the first time, as JSON.
     pub response: String,
+    /// The request itself as JSON text, when small enough to keep (see `REQUEST_KEPT_MAX`).
+    pub request: Option<String>,
     pub at_us: i64,
 }
 

@@ -208,6 +208,25 @@ fn parse(
     }
 }
 
+/// A file to import larger than this is refused before it is read: a million rows of any kind
+/// fit in far less.
+pub const FILE_BYTES_MAX: u64 = 512 << 20;
+
+/// Reads and checks a file against `state` without a store and writes nothing: the number of
+/// changes it would make, or every problem. The whole reading and checking path of every import
+/// (the fuzz targets run it).
+pub fn check_file(
+    kind: ImportKind,
+    source: &Source<'_>,
+    state: &State,
+    file: &str,
+) -> Result<usize, Vec<ImportProblem>> {
+    let grid = source.read(&unwatched)?;
+    parse(kind, &grid, state, file)
+        .map(|parsed| parsed.commands.len())
+        .map_err(|problems| source.explain(problems))
+}
+
 impl<S: Store> App<S> {
     /// Imports one CSV file all-or-nothing. `file` is the name errors are reported under.
     pub async fn import(
@@ -253,7 +272,7 @@ impl<S: Store> App<S> {
         let grid = source.read(progress).map_err(name_problems)?;
         let rows = grid.rows.len() as u64;
         progress("checking", 0, rows);
-        let state = self.load_state().await?;
+        let state = self.state().await?;
         let parsed = parse(kind, &grid, &state, file)
             .map_err(|problems| name_problems(source.explain(problems)))?;
         drop(grid);
@@ -273,11 +292,10 @@ impl<S: Store> App<S> {
         let commands: Vec<Command> = parsed.commands.into_iter().map(|c| c.command).collect();
         let count = commands.len();
         progress("writing", 0, count as u64);
-        let request = format!(
-            "import {} {}",
-            kind.name(),
-            hex::encode(Sha256::digest(source.bytes()))
-        );
+        let request = crate::idempotency::describe(&serde_json::json!({ "import": {
+            "kind": kind.name(),
+            "content_sha256": hex::encode(Sha256::digest(source.bytes())),
+        }}));
         let options = WriteOptions {
             idempotency_key,
             request,

@@ -13,6 +13,61 @@ use super::table::{too_many_rows, Grid, IMPORT_ROWS_MAX};
 use super::ImportProblem;
 use crate::Progress;
 
+/// A workbook that unpacks to more than this is refused before it is read: the 1,000,000 rows an
+/// import may have take about a quarter of it.
+pub const UNPACKED_BYTES_MAX: u64 = 1 << 30;
+/// A workbook of more parts than this is not a sheet of rows.
+const PARTS_MAX: usize = 1_000;
+/// Deflate shrinks data by at most about this factor, so a part of `n` compressed bytes unpacks to
+/// at most this many times `n`, whatever size it declares.
+const DEFLATE_RATIO_MAX: u64 = 1_032;
+
+/// Refuses a workbook that would unpack to more than `UNPACKED_BYTES_MAX` (a zip bomb), before
+/// anything is unpacked for reading. The sizes a ZIP file declares may lie: a part that could
+/// exceed what is left of the budget is inflated once into nothing, counting, and stopped at the
+/// limit.
+fn check_unpacked_size(bytes: &[u8]) -> Result<(), String> {
+    check_unpacked_within(bytes, UNPACKED_BYTES_MAX)
+}
+
+fn check_unpacked_within(bytes: &[u8], limit: u64) -> Result<(), String> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|error| format!("not an XLSX workbook: {error}"))?;
+    if archive.len() > PARTS_MAX {
+        return Err(format!(
+            "the workbook has {} parts; a sheet to import has far fewer than {PARTS_MAX}",
+            archive.len()
+        ));
+    }
+    let too_large = || {
+        format!(
+            "the workbook unpacks to more than {} MiB; split it or import it as CSV",
+            limit >> 20
+        )
+    };
+    let mut left = limit;
+    for index in 0..archive.len() {
+        let part = archive
+            .by_index(index)
+            .map_err(|error| format!("not an XLSX workbook: {error}"))?;
+        if part.size() > left {
+            return Err(too_large());
+        }
+        let unpacked = if part.compressed_size().saturating_mul(DEFLATE_RATIO_MAX) > left {
+            let name = String::from_utf8_lossy(part.name_raw()).into_owned();
+            std::io::copy(
+                &mut std::io::Read::take(part, left + 1),
+                &mut std::io::sink(),
+            )
+            .map_err(|error| format!("part {name} of the workbook cannot be unpacked: {error}"))?
+        } else {
+            part.size()
+        };
+        left = left.checked_sub(unpacked).ok_or_else(too_large)?;
+    }
+    Ok(())
+}
+
 /// Rows read between two reports of progress.
 const ROWS_PER_REPORT: usize = 1_000;
 
@@ -184,6 +239,7 @@ pub fn read_sheet(
     progress: Progress<'_>,
 ) -> Result<Grid, Vec<ImportProblem>> {
     let file_problem = |message: String| vec![ImportProblem::file_level(message)];
+    check_unpacked_size(bytes).map_err(file_problem)?;
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|error| file_problem(format!("not an XLSX workbook: {error}")))?;
     let names = workbook.sheet_names();
@@ -301,5 +357,50 @@ mod tests {
             cell_text(&DataRef::Float(1e21)).unwrap(),
             "1000000000000000000000"
         );
+    }
+}
+
+#[cfg(test)]
+mod unpacked_size_tests {
+    use std::io::Write as _;
+
+    use super::check_unpacked_within;
+
+    const MIB: u64 = 1 << 20;
+
+    fn zip_of(part: &[u8]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        writer
+            .start_file(
+                "xl/worksheets/sheet1.xml",
+                zip::write::SimpleFileOptions::default(),
+            )
+            .expect("a part");
+        writer.write_all(part).expect("written");
+        writer.finish().expect("finished").into_inner()
+    }
+
+    /// The archive with every declared uncompressed size (local and central headers) set to 100.
+    fn lying(mut bytes: Vec<u8>) -> Vec<u8> {
+        for (signature, offset) in [(0x0403_4b50_u32, 22), (0x0201_4b50, 24)] {
+            let at = bytes
+                .windows(4)
+                .position(|w| w == signature.to_le_bytes())
+                .expect("a header");
+            bytes[at + offset..at + offset + 4].copy_from_slice(&100u32.to_le_bytes());
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_workbook_unpacking_past_the_limit_is_refused_even_when_it_declares_less() {
+        let bomb = zip_of(&vec![b'0'; 2 * MIB as usize]);
+        assert!(bomb.len() < 10_000, "{} bytes packed", bomb.len());
+        let refused = check_unpacked_within(&bomb, MIB).expect_err("too large");
+        assert!(refused.contains("unpacks to more than 1 MiB"), "{refused}");
+        assert!(check_unpacked_within(&lying(bomb), MIB).is_err());
+        assert_eq!(check_unpacked_within(&zip_of(&[b'0'; 1000]), MIB), Ok(()));
+        let refused = check_unpacked_within(b"PK not a zip", MIB).expect_err("not a zip");
+        assert!(refused.starts_with("not an XLSX workbook"), "{refused}");
     }
 }

@@ -152,7 +152,7 @@ fn a_retried_write_with_the_same_idempotency_key_writes_once() {
     ];
     let refused = installation.fails(&other);
     assert!(
-        refused.contains("already used for a different request"),
+        refused.contains("already used for a different request (its field 'code' differs)"),
         "{refused}"
     );
 }

@@ -117,10 +117,11 @@ impl Writer {
     }
 }
 
-/// Reads the stored pledges of the crash test, by reference: (amount in minor units, currency).
-fn pledges_of(rows: Vec<(String, String)>) -> BTreeMap<String, (i64, String)> {
+/// Reads stored pledges whose reference starts with `prefix`, by reference: (amount in minor
+/// units, currency).
+pub fn pledges_of(rows: Vec<(String, String)>, prefix: &str) -> BTreeMap<String, (i64, String)> {
     rows.into_iter()
-        .filter(|(id, _)| id.starts_with("CRASH-"))
+        .filter(|(id, _)| id.starts_with(prefix))
         .map(|(id, body)| {
             let body: Value = serde_json::from_str(&body).unwrap();
             let amount = &body["amount"];
@@ -135,7 +136,7 @@ fn pledges_of(rows: Vec<(String, String)>) -> BTreeMap<String, (i64, String)> {
         .collect()
 }
 
-const PLEDGE_ROWS: &str = "SELECT id, body FROM records WHERE kind = 'pledge'";
+pub const PLEDGE_ROWS: &str = "SELECT id, body FROM records WHERE kind = 'pledge'";
 
 /// Where the service keeps its data, and how the test reads it behind the service's back.
 enum Backend {
@@ -166,13 +167,13 @@ impl Backend {
                     .await
                     .unwrap();
                 store.close().await;
-                pledges_of(rows)
+                pledges_of(rows, "CRASH-")
             }
             Backend::Postgres(cluster) => {
                 let pool = sqlx::PgPool::connect(&cluster.url()).await.unwrap();
                 let rows = sqlx::query_as(PLEDGE_ROWS).fetch_all(&pool).await.unwrap();
                 pool.close().await;
-                pledges_of(rows)
+                pledges_of(rows, "CRASH-")
             }
         }
     }

@@ -7,8 +7,10 @@
 /// The in-process server of the API tests runs on SQLite here.
 pub const ON_POSTGRES: bool = false;
 
+mod canary;
 mod crash;
 mod headers;
+mod idempotency;
 mod measure;
 mod postgres_cluster;
 #[allow(dead_code)] // shared with the API suite; this target uses part of it

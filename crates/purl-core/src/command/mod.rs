@@ -22,7 +22,7 @@ use crate::policy::{allows, Action};
 use crate::state::{RecordKey, RecordKind, State};
 use crate::user::{Actor, Role};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NewLine {
     pub item: ItemCode,
     pub quantity: u64,
@@ -30,7 +30,7 @@ pub struct NewLine {
     pub justification: Text,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NewPledge {
     pub reference: Reference,
     pub contributors: Vec<ParticipantCode>,
@@ -45,7 +45,9 @@ pub struct NewPledge {
     pub note: Text,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialised (snake_case, externally tagged) to tell apart two requests under one idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     AddParticipant {
         code: ParticipantCode,
@@ -90,6 +92,7 @@ pub enum Command {
     AddLine {
         period: Period,
         rank: Option<u32>,
+        #[serde(flatten)]
         line: NewLine,
     },
     UpdateLine {
@@ -124,6 +127,7 @@ pub enum Command {
         party: Party,
     },
     RecordPledge {
+        #[serde(flatten)]
         pledge: NewPledge,
     },
     CommitPledge {

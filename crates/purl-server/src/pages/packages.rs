@@ -198,6 +198,16 @@ async fn detail_page(
             },
         ));
     };
+    // Contributions of pledges the reader may not see in full come as one sum.
+    let undisclosed = found
+        .body
+        .get("undisclosed_contributions_usd")
+        .and_then(|sum| serde_json::from_value::<purl_core::money::Money>(sum.clone()).ok());
+    let funded = purl_core::money::Money::from_minor(
+        package.funded_usd_minor() + undisclosed.map_or(0, |sum| sum.minor()),
+        purl_core::money::Currency::USD,
+    )
+    .unwrap_or(package.value);
     let deliveries: Vec<Delivery> = paging::in_full(
         ctx.app
             .deliveries(&caller.reader(), Some(package.number), paging::ALL)
@@ -282,7 +292,7 @@ async fn detail_page(
         caller.csrf.as_deref(),
         html! {
             p class="status" id="package-status" { "Status: " strong { (package.status.as_str()) } ". Value " (money(&package.value)) ", funded "
-                (money(&purl_core::money::Money::from_minor(package.funded_usd_minor(), purl_core::money::Currency::USD).unwrap_or(package.value))) "." }
+                (money(&funded)) "." }
             (form::inline_problem(sent))
             h2 { "Lines" }
             table id="package-lines" {
@@ -311,6 +321,14 @@ async fn detail_page(
                             td class="number" { (money(&contribution.amount)) }
                             td class="number" { (money(&contribution.conversion.usd)) }
                             td { (conversion(&contribution.conversion)) }
+                        }
+                    }
+                    @if let Some(sum) = undisclosed {
+                        tr {
+                            td { "other contributors (not disclosed to you)" }
+                            td class="number" { }
+                            td class="number" { (money(&sum)) }
+                            td { }
                         }
                     }
                 }

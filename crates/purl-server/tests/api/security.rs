@@ -94,6 +94,8 @@ async fn a_retried_write_with_the_same_idempotency_key_is_written_once() {
         .as_str()
         .unwrap()
         .contains("different request"));
+    assert_eq!(reused.json["code"], "idempotency-key-reused");
+    assert_eq!(reused.json["field"], "reference", "{}", reused.json);
     // Keys are the caller's own: the coordinator's "pledge-7" is another key.
     server
         .call(
