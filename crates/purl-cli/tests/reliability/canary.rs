@@ -4,18 +4,17 @@
 //! CSV, XLSX and JSON exports, evidence bundles and proofs with their base64 decoded, error bodies
 //! and headers), and no marker may reach a party that the access matrix does not entitle to it.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::io::Read as _;
+use std::collections::{BTreeMap, BTreeSet};
 
-use base64::Engine as _;
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::crawl::{crawl, requests, Values};
 use crate::measure::Run;
 use crate::server::{Server, AUDITOR, COORDINATOR, FUNDER, JOINT, OTHER, REQUESTER, SUPPLIER};
 
 const PERIOD: &str = "2026-12";
 /// The public, as a party.
-const PUBLIC: &str = "public";
+pub const PUBLIC: &str = "public";
 const PARTIES: [&str; 8] = [
     REQUESTER,
     COORDINATOR,
@@ -114,22 +113,48 @@ const CANARIES: &[Canary] = &[
     },
 ];
 
-/// Ids the crawl fills path and query parameters with, by parameter name.
-type Values = BTreeMap<&'static str, Vec<String>>;
+/// The free texts of the installation, field by field.
+pub struct Texts {
+    pub item_names: [&'static str; 3],
+    /// Of the line in the package NLD funds, in the package DEU funds, and in none.
+    pub justifications: [&'static str; 3],
+    /// Of NLD's and DEU's non-public pledges.
+    pub conditions: [&'static str; 2],
+    pub notes: [&'static str; 2],
+    /// Of the payments against NLD's and DEU's pledges.
+    pub payment_notes: [&'static str; 2],
+    /// Of the packages NLD and DEU fund.
+    pub package_names: [&'static str; 2],
+    pub rate_source: &'static str,
+}
 
-/// Builds the installation through the API, each step by the party whose job it is; returns the
-/// ids it made.
-async fn install(server: &Server) -> Values {
+/// The texts that carry this test's markers.
+const MARKED: Texts = Texts {
+    item_names: ["Interceptor", "First aid kit", "Drone"],
+    justifications: ["CANARY-JUST-NLD", "CANARY-JUST-DEU", "CANARY-JUST-NONE"],
+    conditions: ["CANARY-NLD-COND", "CANARY-DEU-COND"],
+    notes: ["CANARY-NLD-NOTE", ""],
+    payment_notes: ["CANARY-NLD-PAY", ""],
+    package_names: ["CANARY-PKG-NLD", "CANARY-PKG-DEU"],
+    rate_source: "ECB",
+};
+
+/// Builds the installation through the API, each step by the party whose job it is, with `texts`
+/// in its free text fields; returns the ids it made.
+pub async fn install(server: &Server, texts: &Texts) -> Values {
     let s = server;
-    for (code, category, lethal) in [
+    for ((code, category, lethal), name) in [
         ("CNRY-A", "air-defence", true),
         ("CNRY-B", "medical", false),
         ("CNRY-C", "drones", true),
-    ] {
+    ]
+    .into_iter()
+    .zip(texts.item_names)
+    {
         s.post(
             Some(SUPPLIER),
             "/api/v1/catalogue",
-            json!({"code": code, "name": format!("Item {code}"), "category": category,
+            json!({"code": code, "name": name, "category": category,
                    "lethal": lethal, "unit_price": "1000.00", "lead_time_days": 90}),
         )
         .await
@@ -138,11 +163,10 @@ async fn install(server: &Server) -> Values {
     s.post(Some(REQUESTER), "/api/v1/lists", json!({"period": PERIOD}))
         .await
         .expect(201);
-    for (item, justification) in [
-        ("CNRY-A", "CANARY-JUST-NLD"),
-        ("CNRY-B", "CANARY-JUST-DEU"),
-        ("CNRY-C", "CANARY-JUST-NONE"),
-    ] {
+    for (item, justification) in ["CNRY-A", "CNRY-B", "CNRY-C"]
+        .into_iter()
+        .zip(texts.justifications)
+    {
         s.post(
             Some(REQUESTER),
             &format!("/api/v1/lists/{PERIOD}/lines"),
@@ -182,8 +206,8 @@ async fn install(server: &Server) -> Values {
         Some(COORDINATOR),
         "/api/v1/fx-rates",
         json!({"rates": [
-            {"currency": "EUR", "date": "2026-11-02", "usd_per_unit": "1.1", "source": "ECB"},
-            {"currency": "NOK", "date": "2026-11-02", "usd_per_unit": "0.1", "source": "ECB"}]}),
+            {"currency": "EUR", "date": "2026-11-02", "usd_per_unit": "1.1", "source": texts.rate_source},
+            {"currency": "NOK", "date": "2026-11-02", "usd_per_unit": "0.1", "source": texts.rate_source}]}),
     )
     .await
     .expect(200);
@@ -193,16 +217,16 @@ async fn install(server: &Server) -> Values {
             "NLD-SECRET",
             "NLD",
             "7351113.37",
-            "CANARY-NLD-COND",
-            "CANARY-NLD-NOTE",
+            texts.conditions[0],
+            texts.notes[0],
         ),
         (
             OTHER,
             "DEU-SECRET",
             "DEU",
             "4826195.53",
-            "CANARY-DEU-COND",
-            "",
+            texts.conditions[1],
+            texts.notes[1],
         ),
     ] {
         s.post(
@@ -225,8 +249,8 @@ async fn install(server: &Server) -> Values {
     .await
     .expect(201);
     for (pledge, amount, note) in [
-        ("NLD-SECRET", "2093847.61", "CANARY-NLD-PAY"),
-        ("DEU-SECRET", "1938274.65", ""),
+        ("NLD-SECRET", "2093847.61", texts.payment_notes[0]),
+        ("DEU-SECRET", "1938274.65", texts.payment_notes[1]),
     ] {
         s.post(
             Some(COORDINATOR),
@@ -238,8 +262,20 @@ async fn install(server: &Server) -> Values {
         .expect(200);
     }
     for (number, name, line, pledge, amount) in [
-        (1, "CANARY-PKG-NLD", &lines[0], "NLD-SECRET", "1357913.57"),
-        (2, "CANARY-PKG-DEU", &lines[1], "DEU-SECRET", "2468013.59"),
+        (
+            1,
+            texts.package_names[0],
+            &lines[0],
+            "NLD-SECRET",
+            "1357913.57",
+        ),
+        (
+            2,
+            texts.package_names[1],
+            &lines[1],
+            "DEU-SECRET",
+            "2468013.59",
+        ),
     ] {
         s.post(Some(COORDINATOR), "/api/v1/packages", json!({"name": name}))
             .await
@@ -349,103 +385,6 @@ async fn install(server: &Server) -> Values {
     values
 }
 
-/// Every GET of the OpenAPI document, with path parameters filled with every known value, and
-/// without a query, with each query parameter alone and with each next to `format=xlsx`.
-fn requests(document: &Value, values: &Values) -> Vec<String> {
-    let mut urls = BTreeSet::new();
-    for (path, item) in document["paths"].as_object().unwrap() {
-        let Some(operation) = item.get("get") else {
-            continue;
-        };
-        let parameters: Vec<(String, String)> = operation["parameters"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .map(|p| {
-                        (
-                            p["name"].as_str().unwrap_or("").to_owned(),
-                            p["in"].as_str().unwrap_or("").to_owned(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut paths = vec![format!("/api/v1{path}")];
-        for (name, place) in &parameters {
-            if place != "path" {
-                continue;
-            }
-            let fill = values
-                .get(name.as_str())
-                .cloned()
-                .unwrap_or_else(|| vec!["1".into()]);
-            paths = paths
-                .iter()
-                .flat_map(|p| {
-                    fill.iter()
-                        .map(move |value| p.replace(&format!("{{{name}}}"), value))
-                })
-                .collect();
-        }
-        for path in paths {
-            urls.insert(path.clone());
-            for (name, place) in &parameters {
-                if place != "query" {
-                    continue;
-                }
-                for value in values.get(name.as_str()).cloned().unwrap_or_default() {
-                    urls.insert(format!("{path}?{name}={value}"));
-                    urls.insert(format!("{path}?{name}={value}&format=xlsx"));
-                }
-            }
-        }
-    }
-    urls.into_iter().collect()
-}
-
-/// Everything a response shows its reader, as text: status, headers and body; a workbook's every
-/// part unpacked; in JSON, every string that is base64 also decoded.
-fn readable(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> String {
-    let mut text = format!("{status}\n");
-    for (name, value) in headers {
-        text.push_str(&format!(
-            "{name}: {}\n",
-            String::from_utf8_lossy(value.as_bytes())
-        ));
-    }
-    if body.starts_with(b"PK\x03\x04") {
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body)).unwrap();
-        for index in 0..archive.len() {
-            let mut part = archive.by_index(index).unwrap();
-            let mut bytes = Vec::new();
-            part.read_to_end(&mut bytes).unwrap();
-            text.push_str(&String::from_utf8_lossy(&bytes));
-        }
-    } else {
-        text.push_str(&String::from_utf8_lossy(body));
-        if let Ok(json) = serde_json::from_slice::<Value>(body) {
-            decode_base64_strings(&json, &mut text);
-        }
-    }
-    text
-}
-
-fn decode_base64_strings(value: &Value, text: &mut String) {
-    match value {
-        Value::String(s) if s.len() >= 16 => {
-            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s) {
-                text.push('\n');
-                text.push_str(&String::from_utf8_lossy(&bytes));
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| decode_base64_strings(v, text)),
-        Value::Object(members) => members
-            .values()
-            .for_each(|v| decode_base64_strings(v, text)),
-        _ => {}
-    }
-}
-
 /// The text with digit group separators removed, so `7,351,113.37` reads `7351113.37`.
 fn without_separators(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
@@ -463,77 +402,11 @@ fn without_separators(text: &str) -> String {
         .collect()
 }
 
-/// The links of a page that stay on the site.
-fn links(html: &str) -> Vec<String> {
-    html.split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .filter(|href| href.starts_with('/') && !href.starts_with("//"))
-        .map(|href| href.replace("&amp;", "&"))
-        .collect()
-}
-
-/// What one party read: by URL, the readable text.
-struct Crawl {
-    responses: usize,
-    seen: Vec<(String, String)>,
-}
-
-async fn crawl(server: &Server, party: &str, api: &[String]) -> Crawl {
-    let user = (party != PUBLIC).then_some(party);
-    let cookie = match user {
-        Some(user) => Some(server.session(user).await.0),
-        None => None,
-    };
-    let fetch = |url: String, as_page: bool| {
-        let mut request = server.client.get(format!("{}{url}", server.base));
-        if let (Some(user), false) = (user, as_page) {
-            request = request.bearer_auth(server.token(user));
-        }
-        if let (Some(cookie), true) = (&cookie, as_page) {
-            request = request.header("cookie", cookie.as_str());
-        }
-        async move {
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let html = headers
-                .get("content-type")
-                .is_some_and(|t| t.to_str().unwrap_or("").starts_with("text/html"));
-            let body = response.bytes().await.unwrap();
-            (readable(status, &headers, &body), html)
-        }
-    };
-    let mut seen = Vec::new();
-    for url in api {
-        let (text, _) = fetch(url.clone(), false).await;
-        seen.push((url.clone(), text));
-    }
-    let mut visited = BTreeSet::new();
-    let mut queue: VecDeque<String> = ["/", "/home", "/overview", "/sign-in"]
-        .map(String::from)
-        .into();
-    while let Some(path) = queue.pop_front() {
-        if visited.len() >= 800 || path.starts_with("/sign-out") || !visited.insert(path.clone()) {
-            continue;
-        }
-        let (text, html) = fetch(path.clone(), true).await;
-        if html {
-            queue.extend(links(&text));
-        }
-        seen.push((format!("page {path}"), text));
-    }
-    Crawl {
-        responses: seen.len(),
-        seen,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_marker_reaches_a_party_not_entitled_to_it() {
     let run = Run::start("canary_leaks").await;
     let server = Server::start().await.unwrap();
-    let values = install(&server).await;
+    let values = install(&server, &MARKED).await;
     let document = server
         .get(None, "/api/v1/openapi.json")
         .await
@@ -544,10 +417,19 @@ async fn no_marker_reaches_a_party_not_entitled_to_it() {
     let mut responses = 0;
     let mut found_by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for party in PARTIES {
-        let crawl = crawl(&server, party, &api).await;
-        responses += crawl.responses;
-        for (url, text) in &crawl.seen {
-            let text = without_separators(text);
+        let seen = crawl(&server, party, &api).await;
+        responses += seen.len();
+        if party == COORDINATOR {
+            let answered = seen.iter().filter(|r| r.status == 200).count();
+            assert!(
+                answered * 2 > seen.len(),
+                "the coordinator's crawl mostly reads records ({answered} of {} answered 200)",
+                seen.len()
+            );
+        }
+        for response in &seen {
+            let url = &response.url;
+            let text = without_separators(&response.text);
             for canary in CANARIES {
                 if !text.contains(canary.marker) {
                     continue;

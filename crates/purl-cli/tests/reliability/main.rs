@@ -9,6 +9,7 @@ pub const ON_POSTGRES: bool = false;
 
 mod canary;
 mod crash;
+mod crawl;
 mod headers;
 mod idempotency;
 mod measure;
@@ -21,3 +22,4 @@ mod sign_in;
 #[path = "../cli/support.rs"]
 mod support;
 mod tamper;
+mod xss;
