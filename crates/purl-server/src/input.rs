@@ -96,6 +96,8 @@ impl PageQuery {
     }
 
     pub fn page(&self) -> Result<Page, Problem> {
+        // A list that is only served as JSON still refuses a format it does not know.
+        self.format()?;
         let limit = self.limit.unwrap_or(PAGE_LIMIT_DEFAULT);
         if limit == 0 || limit > PAGE_LIMIT_MAX {
             return Err(Problem::invalid(

@@ -3,6 +3,7 @@
 //! generated from the handlers themselves.
 
 pub mod any_store;
+mod api_document;
 mod export;
 mod hardening;
 mod identity;
@@ -157,9 +158,10 @@ impl utoipa::Modify for SecuritySchemes {
 
 /// The API's routes and the OpenAPI document describing exactly those routes.
 pub fn api(ctx: Ctx) -> (Router, utoipa::openapi::OpenApi) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", routes::all())
         .split_for_parts();
+    api_document::complete(&mut doc);
     (router.with_state(ctx), doc)
 }
 

@@ -14,6 +14,7 @@ mod headers;
 mod idempotency;
 mod measure;
 mod postgres_cluster;
+mod schemathesis;
 #[allow(dead_code)] // shared with the API suite; this target uses part of it
 #[path = "../../../purl-server/tests/api/support.rs"]
 mod server;

@@ -168,8 +168,9 @@ async fn refused_sign_in(ctx: &Ctx, caller: &Caller, username: &str, error: Auth
     Problem::from_auth(error, &caller.request_id)
 }
 
-/// Signs out: the session ends on the server and the cookie is cleared.
-#[utoipa::path(delete, path = "/session", tag = "session",
+/// Signs out: the session ends on the server and the cookie is cleared (signing out without a
+/// session, or twice, also answers 204).
+#[utoipa::path(delete, path = "/session", tag = "session", security((), ("session" = [])),
     responses((status = 204, description = "signed out")))]
 async fn sign_out(State(ctx): State<Ctx>, caller: Caller) -> Result<Response, Problem> {
     if let Some(cookie) = &caller.session_cookie {

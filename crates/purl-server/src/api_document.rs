@@ -1,0 +1,153 @@
+//! The OpenAPI document completed with what the handlers' annotations leave implicit, in one
+//! place: every error is an `application/problem+json` document, every operation may answer the
+//! errors every request can meet, a list may be downloaded as CSV or XLSX, and the bounds the
+//! server enforces on shared parameters are stated (so a client, or a fuzzer, can tell a valid
+//! request from an invalid one by the document alone).
+
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, Object, Schema, SchemaFormat};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response};
+
+const PROBLEM: &str = "application/problem+json";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Errors any request may meet: bad syntax, no or a bad credential, not permitted, not found (or
+/// not visible), too many attempts, the server failed, storage unavailable.
+const EVERY_REQUEST: [(&str, &str); 8] = [
+    (
+        "400",
+        "the request is malformed (a parameter or the body cannot be read)",
+    ),
+    ("401", "no valid session or API token"),
+    ("403", "not permitted"),
+    ("404", "no such record, or one the caller may not see"),
+    (
+        "422",
+        "the request is well-formed but refused (the problem says which field)",
+    ),
+    (
+        "429",
+        "too many attempts; retry after `Retry-After` seconds",
+    ),
+    (
+        "500",
+        "the server failed (the problem carries only a request id)",
+    ),
+    (
+        "503",
+        "storage is unavailable; retry after `Retry-After` seconds",
+    ),
+];
+/// Errors of a request that sends a body or changes something.
+const EVERY_WRITE: [(&str, &str); 4] = [
+    (
+        "409",
+        "conflicts with the current state, or reuses an idempotency key",
+    ),
+    ("412", "the record changed since the version in `If-Match`"),
+    ("413", "the body is too large"),
+    (
+        "415",
+        "the body is not of a media type this operation takes",
+    ),
+];
+
+pub fn complete(document: &mut OpenApi) {
+    for item in document.paths.paths.values_mut() {
+        for (operation, writes) in [
+            (&mut item.get, false),
+            (&mut item.delete, true),
+            (&mut item.post, true),
+            (&mut item.put, true),
+            (&mut item.patch, true),
+        ] {
+            if let Some(operation) = operation {
+                complete_operation(operation, writes);
+            }
+        }
+    }
+}
+
+fn complete_operation(operation: &mut Operation, writes: bool) {
+    let problem = || {
+        let mut content = Content::new(Some(Ref::from_schema_name("Problem")));
+        content.example = None;
+        content
+    };
+    let mut downloadable = false;
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let bounds: Option<(Option<f64>, Option<f64>, Option<&str>)> =
+            match (parameter.name.as_str(), &parameter.parameter_in) {
+                ("limit", ParameterIn::Query) => Some((Some(1.0), Some(1000.0), None)),
+                ("format", ParameterIn::Query) => {
+                    downloadable = true;
+                    Some((None, None, Some("^(json|csv|xlsx)$")))
+                }
+                ("period" | "from_period" | "to_period", _) => {
+                    Some((None, None, Some("^[0-9]{4}-(0[1-9]|1[0-2])$")))
+                }
+                _ => None,
+            };
+        if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() {
+            unsigned(object);
+            if let Some((minimum, maximum, pattern)) = bounds {
+                bound(object, minimum, maximum, pattern);
+            }
+        }
+    }
+    let responses = &mut operation.responses.responses;
+    for (status, response) in responses.iter_mut() {
+        if let (true, RefOr::T(response)) = (status.as_str() >= "400", response) {
+            response.content.clear();
+            response.content.insert(PROBLEM.to_owned(), problem());
+        }
+    }
+    let errors = EVERY_REQUEST
+        .iter()
+        .chain(if writes { &EVERY_WRITE[..] } else { &[] });
+    for (status, description) in errors {
+        responses.entry((*status).to_owned()).or_insert_with(|| {
+            let mut response = Response::new(*description);
+            response.content.insert(PROBLEM.to_owned(), problem());
+            RefOr::T(response)
+        });
+    }
+    if downloadable {
+        if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+            ok.content
+                .insert("text/csv".to_owned(), Content::new(None::<RefOr<Schema>>));
+            ok.content
+                .insert(XLSX.to_owned(), Content::new(None::<RefOr<Schema>>));
+        }
+    }
+}
+
+/// An unsigned integer is written as a signed one with minimum 0; its real maximum is stated, so
+/// the document does not claim that, say, a `u32` ends at 2^31 - 1.
+fn unsigned(object: &mut Object) {
+    let zero = object.minimum.as_ref().is_some_and(|minimum| {
+        matches!(minimum, utoipa::Number::UInt(0) | utoipa::Number::Int(0))
+            || matches!(minimum, utoipa::Number::Float(value) if *value == 0.0)
+    });
+    let maximum = match &object.format {
+        Some(SchemaFormat::KnownFormat(KnownFormat::Int32)) => u64::from(u32::MAX),
+        Some(SchemaFormat::KnownFormat(KnownFormat::Int64)) => u64::MAX,
+        _ => return,
+    };
+    if zero {
+        object.format = None;
+        object.maximum = usize::try_from(maximum).ok().map(utoipa::Number::UInt);
+    }
+}
+
+fn bound(object: &mut Object, minimum: Option<f64>, maximum: Option<f64>, pattern: Option<&str>) {
+    if let Some(minimum) = minimum {
+        object.minimum = Some(minimum.into());
+    }
+    if let Some(maximum) = maximum {
+        object.maximum = Some(maximum.into());
+    }
+    if let Some(pattern) = pattern {
+        object.pattern = Some(pattern.to_owned());
+    }
+}
