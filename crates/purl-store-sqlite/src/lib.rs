@@ -15,7 +15,7 @@ use purl_store::{
     StoredRecord,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{Connection as _, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::rows::IdempotencyRow;
 
@@ -163,111 +163,9 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, expected_head: u64, commit: Commit) -> Result<(), StoreError> {
-        let mut transaction = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(other)?;
-        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
-            .fetch_one(&mut *transaction)
-            .await
-            .map_err(other)?;
-        if u64::try_from(head).ok() != Some(expected_head) {
-            return Err(StoreError::Conflict {
-                what: "ledger head",
-            });
-        }
-        let mut last_seq = to_i64(expected_head)?;
-        for event in &commit.events {
-            assert_eq!(
-                to_i64(event.seq)?,
-                last_seq + 1,
-                "the app numbers a commit's events from the head on"
-            );
-            last_seq = to_i64(event.seq)?;
-        }
-        for events in commit.events.chunks(ROWS_PER_INSERT) {
-            let seqs = events
-                .iter()
-                .map(|event| to_i64(event.seq))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) ",
-            );
-            insert.push_values(events.iter().zip(seqs), |mut row, (event, seq)| {
-                row.push_bind(seq)
-                    .push_bind(event.at_us)
-                    .push_bind(&event.actor)
-                    .push_bind(&event.kind)
-                    .push_bind(&event.bytes)
-                    .push_bind(&event.salt)
-                    .push_bind(&event.leaf_hash);
-            });
-            insert
-                .build()
-                .execute(&mut *transaction)
-                .await
-                .map_err(other)?;
-        }
-        for records in commit.records.chunks(ROWS_PER_INSERT) {
-            let versions = records
-                .iter()
-                .map(|record| to_i64(record.version))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut upsert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO records (kind, id, version, body, last_seq) ",
-            );
-            upsert.push_values(
-                records.iter().zip(versions),
-                |mut row, (record, version)| {
-                    row.push_bind(record.key.kind.as_str())
-                        .push_bind(&record.key.id)
-                        .push_bind(version)
-                        .push_bind(&record.body)
-                        .push_bind(last_seq);
-                },
-            );
-            upsert.push(
-                " ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
-            );
-            upsert
-                .build()
-                .execute(&mut *transaction)
-                .await
-                .map_err(other)?;
-        }
-        for nodes in commit.nodes.chunks(ROWS_PER_INSERT) {
-            let indexes = nodes
-                .iter()
-                .map(|(id, _)| to_i64(id.index))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut insert =
-                QueryBuilder::<Sqlite>::new("INSERT INTO tree_nodes (level, idx, hash) ");
-            insert.push_values(nodes.iter().zip(indexes), |mut row, ((id, hash), index)| {
-                row.push_bind(i64::from(id.level))
-                    .push_bind(index)
-                    .push_bind(hash.as_slice());
-            });
-            insert
-                .build()
-                .execute(&mut *transaction)
-                .await
-                .map_err(other)?;
-        }
-        for result in &commit.idempotency {
-            sqlx::query(
-                "INSERT INTO idempotency (key, request_hash, response, at_us, request) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&result.key)
-            .bind(&result.request_hash)
-            .bind(&result.response)
-            .bind(result.at_us)
-            .bind(&result.request)
-            .execute(&mut *transaction)
-            .await
-            .map_err(other)?;
-        }
-        transaction.commit().await.map_err(other)
+        let mut connection = begin(&self.pool).await?;
+        let written = write_commit(&mut connection, expected_head, &commit).await;
+        end(connection, written).await
     }
 
     async fn events(&self, after: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
@@ -429,20 +327,9 @@ impl Store for SqliteStore {
     }
 
     async fn log_access(&self, entries: Vec<AccessEntry>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(other)?;
-        for entry in entries {
-            sqlx::query("INSERT INTO access_log (at_us, actor, action, outcome, rows, request_id) VALUES (?, ?, ?, ?, ?, ?)")
-                .bind(entry.at_us)
-                .bind(entry.actor)
-                .bind(entry.action)
-                .bind(entry.outcome)
-                .bind(i64::try_from(entry.rows).unwrap_or(i64::MAX))
-                .bind(entry.request_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(other)?;
-        }
-        tx.commit().await.map_err(other)
+        let mut connection = begin(&self.pool).await?;
+        let written = write_access_log(&mut connection, entries).await;
+        end(connection, written).await
     }
 
     async fn access_log(&self, after: u64, limit: u32) -> Result<Vec<AccessEntry>, StoreError> {
@@ -501,4 +388,171 @@ pub(crate) fn parse_kind(kind: &str) -> Result<RecordKind, StoreError> {
     RecordKind::parse(kind).ok_or_else(|| StoreError::Corrupt {
         detail: format!("unknown record kind '{kind}'"),
     })
+}
+
+/// Writes one commit inside the transaction open on `transaction`.
+async fn write_commit(
+    transaction: &mut SqliteConnection,
+    expected_head: u64,
+    commit: &Commit,
+) -> Result<(), StoreError> {
+    let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+        .fetch_one(&mut *transaction)
+        .await
+        .map_err(other)?;
+    if u64::try_from(head).ok() != Some(expected_head) {
+        return Err(StoreError::Conflict {
+            what: "ledger head",
+        });
+    }
+    let mut last_seq = to_i64(expected_head)?;
+    for event in &commit.events {
+        assert_eq!(
+            to_i64(event.seq)?,
+            last_seq + 1,
+            "the app numbers a commit's events from the head on"
+        );
+        last_seq = to_i64(event.seq)?;
+    }
+    for events in commit.events.chunks(ROWS_PER_INSERT) {
+        let seqs = events
+            .iter()
+            .map(|event| to_i64(event.seq))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) ",
+        );
+        insert.push_values(events.iter().zip(seqs), |mut row, (event, seq)| {
+            row.push_bind(seq)
+                .push_bind(event.at_us)
+                .push_bind(&event.actor)
+                .push_bind(&event.kind)
+                .push_bind(&event.bytes)
+                .push_bind(&event.salt)
+                .push_bind(&event.leaf_hash);
+        });
+        insert
+            .build()
+            .execute(&mut *transaction)
+            .await
+            .map_err(other)?;
+    }
+    for records in commit.records.chunks(ROWS_PER_INSERT) {
+        let versions = records
+            .iter()
+            .map(|record| to_i64(record.version))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut upsert =
+            QueryBuilder::<Sqlite>::new("INSERT INTO records (kind, id, version, body, last_seq) ");
+        upsert.push_values(
+            records.iter().zip(versions),
+            |mut row, (record, version)| {
+                row.push_bind(record.key.kind.as_str())
+                    .push_bind(&record.key.id)
+                    .push_bind(version)
+                    .push_bind(&record.body)
+                    .push_bind(last_seq);
+            },
+        );
+        upsert.push(
+            " ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
+        );
+        upsert
+            .build()
+            .execute(&mut *transaction)
+            .await
+            .map_err(other)?;
+    }
+    for nodes in commit.nodes.chunks(ROWS_PER_INSERT) {
+        let indexes = nodes
+            .iter()
+            .map(|(id, _)| to_i64(id.index))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO tree_nodes (level, idx, hash) ");
+        insert.push_values(nodes.iter().zip(indexes), |mut row, ((id, hash), index)| {
+            row.push_bind(i64::from(id.level))
+                .push_bind(index)
+                .push_bind(hash.as_slice());
+        });
+        insert
+            .build()
+            .execute(&mut *transaction)
+            .await
+            .map_err(other)?;
+    }
+    for result in &commit.idempotency {
+        sqlx::query(
+            "INSERT INTO idempotency (key, request_hash, response, at_us, request) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&result.key)
+        .bind(&result.request_hash)
+        .bind(&result.response)
+        .bind(result.at_us)
+        .bind(&result.request)
+        .execute(&mut *transaction)
+        .await
+        .map_err(other)?;
+    }
+    Ok(())
+}
+
+async fn write_access_log(
+    transaction: &mut SqliteConnection,
+    entries: Vec<AccessEntry>,
+) -> Result<(), StoreError> {
+    for entry in entries {
+        sqlx::query("INSERT INTO access_log (at_us, actor, action, outcome, rows, request_id) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(entry.at_us)
+            .bind(entry.actor)
+            .bind(entry.action)
+            .bind(entry.outcome)
+            .bind(i64::try_from(entry.rows).unwrap_or(i64::MAX))
+            .bind(entry.request_id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(other)?;
+    }
+    Ok(())
+}
+
+/// A connection with a write transaction open on it.
+async fn begin(pool: &SqlitePool) -> Result<sqlx::pool::PoolConnection<Sqlite>, StoreError> {
+    let mut connection = pool.acquire().await.map_err(other)?;
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *connection)
+        .await
+        .map_err(other)?;
+    Ok(connection)
+}
+
+/// Commits what was `written` on `connection`, or rolls it back if writing failed.
+async fn end(
+    mut connection: sqlx::pool::PoolConnection<Sqlite>,
+    written: Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let committed = match written {
+        Ok(()) => sqlx::query("COMMIT")
+            .execute(&mut *connection)
+            .await
+            .map(|_| ())
+            .map_err(other),
+        Err(error) => Err(error),
+    };
+    if committed.is_err() {
+        roll_back(connection).await;
+    }
+    committed
+}
+
+/// Ends a failed write's transaction. SQLite rolls a transaction back by itself on some errors (a
+/// full disk, an I/O error), so `ROLLBACK` may fail then; a connection whose state is in doubt is
+/// closed rather than given back to the pool, so one failed write never poisons the ones after it.
+async fn roll_back(mut connection: sqlx::pool::PoolConnection<Sqlite>) {
+    if sqlx::query("ROLLBACK")
+        .execute(&mut *connection)
+        .await
+        .is_err()
+    {
+        let _ = connection.detach().close().await;
+    }
 }

@@ -10,6 +10,7 @@ pub const ON_POSTGRES: bool = false;
 mod canary;
 mod crash;
 mod crawl;
+mod fail_closed;
 mod headers;
 mod idempotency;
 mod measure;
