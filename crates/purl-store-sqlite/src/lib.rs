@@ -516,8 +516,8 @@ async fn write_access_log(
 }
 
 /// A connection with a write transaction open on it.
-async fn begin(pool: &SqlitePool) -> Result<sqlx::pool::PoolConnection<Sqlite>, StoreError> {
-    let mut connection = pool.acquire().await.map_err(other)?;
+async fn begin(pool: &SqlitePool) -> Result<Writing, StoreError> {
+    let mut connection = Writing(Some(pool.acquire().await.map_err(other)?));
     sqlx::query("BEGIN IMMEDIATE")
         .execute(&mut *connection)
         .await
@@ -525,19 +525,44 @@ async fn begin(pool: &SqlitePool) -> Result<sqlx::pool::PoolConnection<Sqlite>, 
     Ok(connection)
 }
 
+/// A pooled connection with a write transaction open on it. If it is dropped before `end` (the
+/// write's future was cancelled), the connection is closed, which rolls the transaction back,
+/// rather than given back to the pool still inside it.
+struct Writing(Option<sqlx::pool::PoolConnection<Sqlite>>);
+
+impl std::ops::Deref for Writing {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        self.0.as_ref().expect("a connection until the write ends")
+    }
+}
+
+impl std::ops::DerefMut for Writing {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.0.as_mut().expect("a connection until the write ends")
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.take() {
+            drop(connection.detach());
+        }
+    }
+}
+
 /// Commits what was `written` on `connection`, or rolls it back if writing failed.
-async fn end(
-    mut connection: sqlx::pool::PoolConnection<Sqlite>,
-    written: Result<(), StoreError>,
-) -> Result<(), StoreError> {
+async fn end(mut writing: Writing, written: Result<(), StoreError>) -> Result<(), StoreError> {
     let committed = match written {
         Ok(()) => sqlx::query("COMMIT")
-            .execute(&mut *connection)
+            .execute(&mut *writing)
             .await
             .map(|_| ())
             .map_err(other),
         Err(error) => Err(error),
     };
+    let connection = writing.0.take().expect("a connection until the write ends");
     if committed.is_err() {
         roll_back(connection).await;
     }
