@@ -75,6 +75,9 @@ pub struct App<S: Store> {
     /// Writes of this process take turns, so they never race each other for the ledger head
     /// (other processes still may: the store's commit detects it and the write is decided again).
     writing: tokio::sync::Mutex<()>,
+    /// Held (shared) by this process's commits and (exclusive) by a load of the whole state, so a
+    /// load under a steady stream of writes is not outrun by them forever.
+    committing: tokio::sync::RwLock<()>,
     /// Writes waiting for their turn; whoever has the turn writes all of them in one commit.
     queue: Mutex<Vec<writer::Pending>>,
     /// The Merkle tree's frontier (the nodes an append needs) at the head of the last commit.
@@ -98,6 +101,7 @@ impl<S: Store> App<S> {
             clock,
             cache: Mutex::new(None),
             writing: tokio::sync::Mutex::new(()),
+            committing: tokio::sync::RwLock::new(()),
             queue: Mutex::new(Vec::new()),
             frontier_cache: Mutex::new(None),
             throttle: auth::throttle::Throttle::default(),
@@ -204,6 +208,8 @@ impl<S: Store> App<S> {
     pub async fn load_state(&self) -> Result<State, AppError> {
         // The records are read in one statement (a consistent snapshot); the head read before and
         // after tells whether a commit came in between, in which case the read is repeated.
+        // This process's commits wait while the state is read (another node's may still come in).
+        let _no_local_commits = self.committing.write().await;
         let mut head = self.store.head().await?;
         for _attempt in 0..LOAD_ATTEMPTS_MAX {
             let mut state = State::default();

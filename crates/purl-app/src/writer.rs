@@ -243,7 +243,11 @@ impl<S: Store> App<S> {
             nodes,
         };
         tracing::info!(writes = group.len(), events = events.len(), "writing");
-        match self.store.commit(head, commit).await {
+        let committed = {
+            let _turn = self.committing.read().await;
+            self.store.commit(head, commit).await
+        };
+        match committed {
             Ok(()) => {
                 tracing::info!(
                     writes = group.len(),
