@@ -49,9 +49,19 @@ pub const TARGETS: [(&str, Target); 5] = [
 
 /// The kinds of import, each as CSV and as XLSX: the first byte chooses one, the rest is the file.
 pub fn import(data: &[u8]) {
-    let Some((&choice, file)) = data.split_first() else {
+    let Some((kind, source)) = import_input(data) else {
         return;
     };
+    match check_file(kind, &source, world(), "fuzz") {
+        Ok(_) => {}
+        Err(problems) => assert!(!problems.is_empty(), "a refusal says why"),
+    }
+}
+
+/// The import an input stands for: its first byte picks the kind and the format (CSV or XLSX),
+/// the rest is the file.
+pub fn import_input(data: &[u8]) -> Option<(ImportKind, Source<'_>)> {
+    let (&choice, file) = data.split_first()?;
     let kinds = [
         ImportKind::Pledges,
         ImportKind::Payments,
@@ -70,10 +80,7 @@ pub fn import(data: &[u8]) {
             sheet: None,
         }
     };
-    match check_file(kind, &source, world(), "fuzz") {
-        Ok(_) => {}
-        Err(problems) => assert!(!problems.is_empty(), "a refusal says why"),
-    }
+    Some((kind, source))
 }
 
 /// The checkpoint note parser and the signed-note keys: a key (before the first NUL) and a note

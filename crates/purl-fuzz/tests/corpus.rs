@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use purl_app::import::{ImportKind, ImportRequest, Source};
+use purl_app::import::ImportRequest;
 use purl_app::{unwatched, App, FixedClock, WriteOptions};
 use purl_core::command::Command;
 use purl_core::ids::Period;
@@ -68,29 +68,12 @@ async fn every_import_input_is_imported_all_or_nothing() {
     .unwrap();
     let (mut imported, mut refused) = (0, 0);
     for (path, bytes) in corpus("import") {
-        let Some((&choice, file)) = bytes.split_first() else {
+        let Some((kind, source)) = purl_fuzz::import_input(&bytes) else {
             continue;
-        };
-        let kinds = [
-            ImportKind::Pledges,
-            ImportKind::Payments,
-            ImportKind::Fx,
-            ImportKind::Gdp,
-            ImportKind::Requirements {
-                period: Period::parse(PERIOD).unwrap(),
-            },
-        ];
-        let source = if choice / 5 % 2 == 0 {
-            Source::Csv(file)
-        } else {
-            Source::Xlsx {
-                bytes: file,
-                sheet: None,
-            }
         };
         let before = app.state().await.unwrap();
         let request = ImportRequest {
-            kind: kinds[usize::from(choice) % kinds.len()],
+            kind,
             file: "corpus",
             source,
             idempotency_key: None,
