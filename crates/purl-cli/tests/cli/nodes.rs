@@ -7,7 +7,7 @@ use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
 use crate::postgres::Database;
-use crate::support::{api_token, one_time_password, Installation};
+use crate::support::{api_token, Installation};
 
 const WRITES: usize = 2_000;
 const CLIENTS: usize = 32;
@@ -70,21 +70,7 @@ async fn two_nodes_on_one_database_keep_one_ledger() {
         folder: tempfile::tempdir().unwrap(),
     };
     signing.ok(&["--database-url", &url, "init"]);
-    let added = signing.ok(&[
-        "--database-url",
-        &url,
-        "user",
-        "add",
-        "--username",
-        "nld.mod",
-        "--participant",
-        "NLD",
-        "--name",
-        "NL desk",
-        "--roles",
-        "editor",
-    ]);
-    let once = one_time_password(&added, "nld.mod");
+    let once = signing.add_user(&["--database-url", &url], "nld.mod", "NLD", "editor");
     // Only the first node holds the signing key; the second serves without signing.
     let other = Installation {
         folder: tempfile::tempdir().unwrap(),

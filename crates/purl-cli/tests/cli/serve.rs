@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use crate::support::{one_time_password, Installation};
+use crate::support::Installation;
 
 /// One HTTP/1.1 request over a fresh connection; returns the status line and the body.
 fn http(address: &str, method: &str, path: &str, body: &str) -> (String, String) {
@@ -28,19 +28,7 @@ fn http(address: &str, method: &str, path: &str, body: &str) -> (String, String)
 #[test]
 fn a_new_user_signs_in_to_the_server_with_its_one_time_password() {
     let installation = Installation::new();
-    let added = installation.ok(&[
-        "user",
-        "add",
-        "--username",
-        "nld.mod",
-        "--participant",
-        "NLD",
-        "--name",
-        "NL desk",
-        "--roles",
-        "editor",
-    ]);
-    let password = one_time_password(&added, "nld.mod");
+    let password = installation.add_user(&[], "nld.mod", "NLD", "editor");
     assert!(password.len() >= 32, "{password}");
 
     let (mut server, address) = installation.serve(&[]);

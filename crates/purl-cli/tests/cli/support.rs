@@ -66,6 +66,32 @@ impl Installation {
         text(&output.stdout)
     }
 
+    /// `purl user add` of `username` (its display name too) for `participant` with `roles` (comma
+    /// separated), after the global options in `before` (`--database-url …`); returns the
+    /// one-time password it printed.
+    pub fn add_user(
+        &self,
+        before: &[&str],
+        username: &str,
+        participant: &str,
+        roles: &str,
+    ) -> String {
+        let add = [
+            "user",
+            "add",
+            "--username",
+            username,
+            "--participant",
+            participant,
+            "--name",
+            username,
+            "--roles",
+            roles,
+        ];
+        let args: Vec<&str> = before.iter().chain(&add).copied().collect();
+        one_time_password(&self.ok(&args), username)
+    }
+
     /// Runs and expects failure; returns standard output and error together.
     pub fn fails(&self, args: &[&str]) -> String {
         let output = self.run(args);

@@ -15,7 +15,8 @@ use crate::server::{Server, AUDITOR, COORDINATOR, FUNDER, JOINT, OTHER, REQUESTE
 const PERIOD: &str = "2026-12";
 /// The public, as a party.
 pub const PUBLIC: &str = "public";
-const PARTIES: [&str; 8] = [
+/// Every party of the access matrix, and the public.
+pub const PARTIES: [&str; 8] = [
     REQUESTER,
     COORDINATOR,
     SUPPLIER,

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::measure::Run;
 use crate::postgres_cluster::Cluster;
-use crate::support::{api_token, one_time_password, Installation};
+use crate::support::{api_token, Installation};
 
 const WRITERS: usize = 16;
 const CURRENCIES: [&str; 3] = ["EUR", "USD", "GBP"];
@@ -216,19 +216,8 @@ async fn crash_cycles(run: &Run, backend: &Backend, blows: &[Blow]) -> String {
         installation.ok(&all.iter().map(String::as_str).collect::<Vec<_>>())
     };
     ok(&["init"]);
-    let added = ok(&[
-        "user",
-        "add",
-        "--username",
-        "nld.mod",
-        "--participant",
-        "NLD",
-        "--name",
-        "NL desk",
-        "--roles",
-        "editor",
-    ]);
-    let once = one_time_password(&added, "nld.mod");
+    let before: Vec<&str> = args.iter().map(String::as_str).collect();
+    let once = installation.add_user(&before, "nld.mod", "NLD", "editor");
     let bind = format!("127.0.0.1:{}", free_port());
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))

@@ -1,38 +1,133 @@
 //! Fail closed on SQLite (item 10): the installation lives on a small file system the test mounts
-//! itself (tmpfs), which it then fills up under a running `purl serve`, twice. (Linux refuses to
-//! remount a file system read-only while a process has files open on it for writing, so a
-//! read-only database is tested on PostgreSQL, in `crash`.)
-//! Every request that needs storage must get a generic 503, no write may be acknowledged, and
-//! once storage returns the service goes on without losing what it acknowledged before. Mounting
-//! needs root; elsewhere the test says so and is skipped. (SQLite is embedded: there is no database
-//! server to stop; PostgreSQL's stopped database is tested in `crash`.)
+//! itself, under a running `purl serve`: a tmpfs filled up to the last byte, twice, and an ext4
+//! image that the kernel turns read-only (an error raised in the file system, mounted
+//! `errors=remount-ro`, as a failing disk does). (Linux refuses a plain remount read-only while a
+//! process has files open on it for writing; PostgreSQL's read-only database is tested in
+//! `crash`.) Every request that needs storage must get a generic 503, no write may be
+//! acknowledged, and once storage returns the service goes on without losing what it acknowledged
+//! before. Mounting needs root; elsewhere the test says so and is skipped. (SQLite is embedded:
+//! there is no database server to stop; PostgreSQL's stopped database is tested in `crash`.)
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
 
 use crate::measure::Run;
-use crate::support::{api_token, one_time_password, Installation};
+use crate::postgres_cluster::Cluster;
+use crate::support::{api_token, Installation};
 
-/// A tmpfs mounted for the test, unmounted when dropped.
-struct Mount(PathBuf);
+/// A file system mounted for the test, unmounted when dropped: a tmpfs, or an ext4 image file
+/// on a loop device.
+struct Mount {
+    folder: PathBuf,
+    image: Option<PathBuf>,
+}
+
+fn succeeds(command: &mut Command) -> bool {
+    command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
 
 impl Mount {
-    fn new(size: &str) -> Option<Mount> {
+    fn tmpfs(size: &str) -> Option<Mount> {
         let folder = tempfile::tempdir().unwrap().keep();
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&folder)
-            .status()
-            .is_ok_and(|status| status.success());
-        mounted.then_some(Mount(folder))
+        let mounted = succeeds(
+            Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(&folder),
+        );
+        mounted.then_some(Mount {
+            folder,
+            image: None,
+        })
+    }
+
+    /// An ext4 file system of `mib` MiB in an image file, mounted so that an error in it turns it
+    /// read-only.
+    fn ext4(mib: u64) -> Option<Mount> {
+        let folder = tempfile::tempdir().unwrap().keep();
+        let image = folder.with_extension("img");
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(mib << 20)
+            .unwrap();
+        let mount = Mount {
+            folder,
+            image: Some(image.clone()),
+        };
+        let made = succeeds(Command::new("mkfs.ext4").args(["-q", "-F"]).arg(&image));
+        (made && mount.mount_image()).then_some(mount)
+    }
+
+    fn mount_image(&self) -> bool {
+        let image = self.image.as_deref().expect("an image");
+        succeeds(
+            Command::new("mount")
+                .args(["-o", "loop,errors=remount-ro"])
+                .arg(image)
+                .arg(&self.folder),
+        )
+    }
+
+    /// The block device the file system is on (`loop3`).
+    fn device(&self) -> String {
+        let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+        let folder = self.folder.to_string_lossy();
+        let source = mounts
+            .lines()
+            .find_map(|line| {
+                let mut fields = line.split(' ');
+                let source = fields.next()?;
+                (fields.next()? == folder).then_some(source)
+            })
+            .expect("mounted");
+        Path::new(source)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// Raises an error in the ext4 file system, which the kernel answers by making it read-only
+    /// for everyone, files already open for writing included.
+    fn turn_read_only(&self) {
+        let trigger = format!("/sys/fs/ext4/{}/trigger_fs_error", self.device());
+        std::fs::write(trigger, "1").unwrap();
+        let probe = self.folder.join("probe");
+        let refused = std::fs::File::create(&probe).expect_err("read-only");
+        assert_eq!(
+            refused.raw_os_error(),
+            Some(30),
+            "EROFS expected: {refused}"
+        );
+    }
+
+    /// What an operator does once the disk is back: unmount, check and repair, mount again.
+    fn repair(&self) {
+        let image = self.image.as_deref().expect("an image");
+        assert!(succeeds(Command::new("umount").arg(&self.folder)), "umount");
+        let checked = Command::new("e2fsck")
+            .args(["-f", "-y"])
+            .arg(image)
+            .output()
+            .unwrap();
+        // 0: nothing to do, 1: errors corrected.
+        assert!(
+            matches!(checked.status.code(), Some(0 | 1)),
+            "e2fsck: {}",
+            String::from_utf8_lossy(&checked.stdout)
+        );
+        assert!(self.mount_image(), "mounted again");
     }
 
     /// Fills the file system up to the last byte with a file; returns it.
     fn fill(&self) -> PathBuf {
         use std::io::Write as _;
-        let filler = self.0.join("filler");
+        let filler = self.folder.join("filler");
         let mut file = std::fs::File::create(&filler).unwrap();
         let block = vec![0u8; 64 * 1024];
         while file.write_all(&block).is_ok() {}
@@ -45,8 +140,11 @@ impl Mount {
 
 impl Drop for Mount {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-        let _ = std::fs::remove_dir(&self.0);
+        let _ = Command::new("umount").arg(&self.folder).status();
+        let _ = std::fs::remove_dir(&self.folder);
+        if let Some(image) = &self.image {
+            let _ = std::fs::remove_file(image);
+        }
     }
 }
 
@@ -54,6 +152,41 @@ fn pledge(index: usize) -> Value {
     json!({"reference": format!("FULL-{index:04}"), "contributors": ["NLD"],
            "amount": format!("{}.00", 1000 + index), "currency": "EUR",
            "announced_on": "2026-11-01"})
+}
+
+/// Writes the pledges numbered `indices`, each until acknowledged: once storage is back, a 503 may
+/// still answer while the service notices, and the client retries as `Retry-After` says, with the
+/// same key (50 tries at most). Returns their references.
+async fn write_pledges(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    indices: std::ops::Range<usize>,
+) -> Vec<String> {
+    let mut written = Vec::new();
+    for index in indices {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let reply = client
+                .post(format!("{base}/api/v1/pledges"))
+                .bearer_auth(token)
+                .header("Idempotency-Key", format!("ok-{index}"))
+                .json(&pledge(index))
+                .send()
+                .await
+                .unwrap();
+            let status = reply.status().as_u16();
+            if status == 503 && tries < 50 {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                continue;
+            }
+            assert_eq!(status, 201, "{}", reply.text().await.unwrap());
+            break;
+        }
+        written.push(format!("FULL-{index:04}"));
+    }
+    written
 }
 
 /// What the service answered while storage was gone.
@@ -153,65 +286,19 @@ async fn a_full_sqlite_file_system_gets_503_and_loses_nothing() {
         return;
     }
     let run = Run::start("fail_closed_sqlite").await;
-    let mount = Mount::new("16m").expect("root mounts a tmpfs");
+    let mount = Mount::tmpfs("16m").expect("root mounts a tmpfs");
     let installation = Installation {
-        folder: tempfile::tempdir_in(&mount.0).unwrap(),
+        folder: tempfile::tempdir_in(&mount.folder).unwrap(),
     };
     installation.ok(&["init"]);
-    let added = installation.ok(&[
-        "user",
-        "add",
-        "--username",
-        "nld.mod",
-        "--participant",
-        "NLD",
-        "--name",
-        "NL desk",
-        "--roles",
-        "editor",
-    ]);
-    let once = one_time_password(&added, "nld.mod");
+    let once = installation.add_user(&[], "nld.mod", "NLD", "editor");
     let (server, address) = installation.serve(&[]);
     let server = Serving(server);
     let base = format!("http://{address}");
     let client = reqwest::Client::new();
     let token = api_token(&client, &base, "nld.mod", &once).await;
-    let mut next = 0;
     let mut acknowledged = Vec::new();
-    let mut write_some = |count: usize| {
-        let (client, base, token) = (client.clone(), base.clone(), token.clone());
-        let first = next + 1;
-        next += count;
-        async move {
-            let mut written = Vec::new();
-            for index in first..first + count {
-                // Once storage is back, a 503 may still answer while the service notices (the
-                // client retries as `Retry-After` says, with the same key); 50 tries at most.
-                let mut tries = 0;
-                loop {
-                    tries += 1;
-                    let reply = client
-                        .post(format!("{base}/api/v1/pledges"))
-                        .bearer_auth(&token)
-                        .header("Idempotency-Key", format!("ok-{index}"))
-                        .json(&pledge(index))
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = reply.status().as_u16();
-                    if status == 503 && tries < 50 {
-                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                        continue;
-                    }
-                    assert_eq!(status, 201, "{}", reply.text().await.unwrap());
-                    break;
-                }
-                written.push(format!("FULL-{index:04}"));
-            }
-            written
-        }
-    };
-    acknowledged.extend(write_some(20).await);
+    acknowledged.extend(write_pledges(&client, &base, &token, 1..21).await);
 
     let mut figures = Vec::new();
     let mut probe_next = 10_000;
@@ -232,7 +319,8 @@ async fn a_full_sqlite_file_system_gets_503_and_loses_nothing() {
             "{state}: {} of 10 writes answered a generic 503 (0 acknowledged), confidential reads {} generic 503 and {} answered with their access recorded",
             probed.writes_refused, probed.reads_refused, probed.reads_answered
         ));
-        acknowledged.extend(write_some(5).await);
+        let first = acknowledged.len() + 1;
+        acknowledged.extend(write_pledges(&client, &base, &token, first..first + 5).await);
         let stored = references(&client, &base, &token).await;
         let mut expected = acknowledged.clone();
         expected.sort();
@@ -250,5 +338,139 @@ async fn a_full_sqlite_file_system_gets_503_and_loses_nothing() {
         acknowledged.len()
     ));
     drop(installation);
+    drop(mount);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_system_turned_read_only_gets_503_and_loses_nothing() {
+    if !is_root() {
+        eprintln!("skipped: mounting the test's own file system needs root");
+        return;
+    }
+    let Some(mount) = Mount::ext4(64) else {
+        eprintln!("skipped: no ext4 image could be made and mounted on a loop device here");
+        return;
+    };
+    let run = Run::start("fail_closed_sqlite_read_only").await;
+    let installation = Installation {
+        folder: tempfile::tempdir_in(&mount.folder).unwrap(),
+    };
+    installation.ok(&["init"]);
+    let once = installation.add_user(&[], "nld.mod", "NLD", "editor");
+    let (server, address) = installation.serve(&[]);
+    let server = Serving(server);
+    let base = format!("http://{address}");
+    let client = reqwest::Client::new();
+    let token = api_token(&client, &base, "nld.mod", &once).await;
+    let mut acknowledged = write_pledges(&client, &base, &token, 1..21).await;
+
+    mount.turn_read_only();
+    let probed = probe(&client, &base, &token, &mut 10_000, 10).await;
+    assert!(probed.other.is_empty(), "other answers: {:?}", probed.other);
+    assert_eq!(
+        probed.writes_acknowledged, 0,
+        "writes acknowledged on a read-only file system"
+    );
+    // The kernel will not make an aborted file system writable again while it is mounted: the
+    // operator stops the service, repairs and remounts, and starts it again.
+    drop(server);
+    mount.repair();
+    let (server, address) = installation.serve(&[]);
+    let server = Serving(server);
+    let base = format!("http://{address}");
+    acknowledged.extend(write_pledges(&client, &base, &token, 21..26).await);
+    let stored = references(&client, &base, &token).await;
+    acknowledged.sort();
+    assert_eq!(
+        stored, acknowledged,
+        "every acknowledged write, nothing else"
+    );
+    drop(server);
+    let verified = installation.ok(&["verify"]);
+    assert!(verified.contains("ok"), "{verified}");
+    run.figure(&format!(
+        "SQLite on an ext4 image made read-only by the kernel (errors=remount-ro) under purl serve: {} of 10 writes answered a generic 503 (0 acknowledged), confidential reads {} generic 503 and {} answered; after repair and restart {} acknowledged writes all stored once, purl verify ok",
+        probed.writes_refused,
+        probed.reads_refused,
+        probed.reads_answered,
+        acknowledged.len()
+    ));
+    drop(installation);
+    drop(mount);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_postgresql_disk_gets_503_and_loses_nothing() {
+    if !is_root() {
+        eprintln!("skipped: mounting the test's own file system needs root");
+        return;
+    }
+    let mount = Mount::tmpfs("160m").expect("root mounts a tmpfs");
+    let Some(cluster) = Cluster::start_in(tempfile::tempdir_in(&mount.folder).unwrap()) else {
+        return;
+    };
+    let run = Run::start("fail_closed_postgres_full").await;
+    let url = cluster.url();
+    // Every new segment of PostgreSQL's log is a file of its own (none kept to be reused), so
+    // once the disk is full the log cannot grow.
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    for setting in [
+        "ALTER SYSTEM SET wal_recycle = off",
+        "SELECT pg_reload_conf()",
+    ] {
+        sqlx::query(setting).execute(&admin).await.unwrap();
+    }
+    let database = ["--database-url", url.as_str()];
+    let installation = Installation {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    installation.ok(&[&database[..], &["init"]].concat());
+    let once = installation.add_user(&database, "nld.mod", "NLD", "editor");
+    let (server, address) = installation.serve(&database);
+    let server = Serving(server);
+    let base = format!("http://{address}");
+    let client = reqwest::Client::new();
+    let token = api_token(&client, &base, "nld.mod", &once).await;
+    let mut acknowledged = write_pledges(&client, &base, &token, 1..21).await;
+
+    let filler = mount.fill();
+    // The log moves on to a new segment, which no longer fits.
+    let _ = sqlx::query("SELECT pg_switch_wal()").execute(&admin).await;
+    admin.close().await;
+    // Each request waits for a connection up to the pool's 10 s while the database is down.
+    let rounds = 5;
+    let probed = probe(&client, &base, &token, &mut 10_000, rounds).await;
+    std::fs::remove_file(filler).unwrap();
+    assert!(probed.other.is_empty(), "other answers: {:?}", probed.other);
+    assert_eq!(
+        probed.writes_acknowledged, 0,
+        "writes acknowledged while the disk was full"
+    );
+    // PostgreSQL stops itself when it cannot write its log; the operator starts it again.
+    let had_stopped = cluster.start_if_stopped();
+    acknowledged.extend(write_pledges(&client, &base, &token, 21..26).await);
+    let stored = references(&client, &base, &token).await;
+    acknowledged.sort();
+    assert_eq!(
+        stored, acknowledged,
+        "every acknowledged write, nothing else"
+    );
+    drop(server);
+    let verified = installation.ok(&[&database[..], &["verify"]].concat());
+    assert!(verified.contains("ok"), "{verified}");
+    run.figure(&format!(
+        "PostgreSQL with its cluster on a 160 MiB tmpfs, filled to the last byte under purl serve: {} of {rounds} writes answered a generic 503 (0 acknowledged), confidential reads {} generic 503 and {} answered; PostgreSQL {}; once space was freed {} acknowledged writes all stored once, purl verify ok",
+        probed.writes_refused,
+        probed.reads_refused,
+        probed.reads_answered,
+        if had_stopped {
+            "stopped itself (its log could not grow) and was started again"
+        } else {
+            "kept running"
+        },
+        acknowledged.len()
+    ));
+    drop(installation);
+    drop(cluster);
     drop(mount);
 }

@@ -27,11 +27,15 @@ impl Cluster {
     /// A new cluster, started; `None` (with the reason printed) where PostgreSQL's server
     /// programs are not installed.
     pub fn start() -> Option<Cluster> {
+        Self::start_in(tempfile::tempdir().unwrap())
+    }
+
+    /// A new cluster in `folder` (on a file system of the test's choosing), started.
+    pub fn start_in(folder: tempfile::TempDir) -> Option<Cluster> {
         let Some(bin) = server_programs() else {
             println!("skipped: PostgreSQL's server programs (initdb, pg_ctl) are not installed");
             return None;
         };
-        let folder = tempfile::tempdir().unwrap();
         let as_postgres = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
         if as_postgres {
             let chown = Command::new("chown")
@@ -72,16 +76,20 @@ impl Cluster {
         self.folder.path().join("data").display().to_string()
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// One of PostgreSQL's server programs, as the user that owns the cluster.
+    fn program(&self, program: &str) -> Command {
         let program = self.bin.join(program);
-        let mut command = if self.as_postgres {
+        if self.as_postgres {
             let mut command = Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(program);
             command
         } else {
             Command::new(program)
-        };
-        let output = command.args(args).output().unwrap();
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self.program(program).args(args).output().unwrap();
         assert!(
             output.status.success(),
             "{args:?}: {}{}",
@@ -115,6 +123,22 @@ impl Cluster {
     /// Starts the cluster again after a stop.
     pub fn restart(&self) {
         self.start_server();
+    }
+
+    /// Starts the cluster again if it is not running (PostgreSQL shuts itself down when it cannot
+    /// write its log); says whether it had to.
+    pub fn start_if_stopped(&self) -> bool {
+        let running = self
+            .program("pg_ctl")
+            .args(["-D", &self.data(), "status"])
+            .output()
+            .unwrap()
+            .status
+            .success();
+        if !running {
+            self.start_server();
+        }
+        !running
     }
 
     /// Stops the cluster without a checkpoint, as a power cut would: recovery replays the WAL

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use crate::measure::{count, Run};
-use crate::support::{api_token, one_time_password, Installation};
+use crate::support::{api_token, Installation};
 
 const PARTIES: [(&str, &str, &str); 3] = [
     ("nato.fuzz", "NATO", "editor,approver,admin"),
@@ -57,19 +57,7 @@ async fn schemathesis_finds_no_server_error_and_no_contract_violation() {
     let installation = Installation::demo();
     let mut passwords = Vec::new();
     for (username, participant, roles) in PARTIES {
-        let added = installation.ok(&[
-            "user",
-            "add",
-            "--username",
-            username,
-            "--participant",
-            participant,
-            "--name",
-            username,
-            "--roles",
-            roles,
-        ]);
-        passwords.push(one_time_password(&added, username));
+        passwords.push(installation.add_user(&[], username, participant, roles));
     }
     let (mut server, address) = installation.serve(&[]);
     let base = format!("http://{address}");

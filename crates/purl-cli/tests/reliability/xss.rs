@@ -5,10 +5,10 @@
 
 use serde_json::json;
 
-use crate::canary::{install, Texts, PUBLIC};
+use crate::canary::{install, Texts, PARTIES};
 use crate::crawl::{crawl, requests, Response};
 use crate::measure::Run;
-use crate::server::{Server, AUDITOR, COORDINATOR, FUNDER, JOINT, OTHER, REQUESTER, SUPPLIER};
+use crate::server::{Server, COORDINATOR};
 
 /// Markup that runs `xss(n)` if a page puts it out unescaped, in text or in an attribute.
 const MARKUP: [&str; 4] = [
@@ -119,16 +119,7 @@ async fn hostile_text_is_escaped_in_every_page_and_neutralised_in_every_export()
     let mut found = Vec::new();
     let (mut pages, mut csv, mut xlsx, mut responses) = (0, 0, 0, 0);
     let mut shown = std::collections::BTreeSet::new();
-    for party in [
-        REQUESTER,
-        COORDINATOR,
-        SUPPLIER,
-        FUNDER,
-        OTHER,
-        JOINT,
-        AUDITOR,
-        PUBLIC,
-    ] {
+    for party in PARTIES {
         for response in crawl(&server, party, &api).await {
             responses += 1;
             let body = String::from_utf8_lossy(&response.body);
