@@ -19,6 +19,7 @@ pub mod merkle;
 pub mod money;
 pub mod package;
 pub mod participant;
+pub mod patterns;
 pub mod pledge;
 pub mod policy;
 pub mod report;

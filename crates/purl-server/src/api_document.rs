@@ -76,9 +76,10 @@ fn complete_operation(operation: &mut Operation, writes: bool) {
     };
     let mut downloadable = false;
     for parameter in operation.parameters.iter_mut().flatten() {
-        let bounds: Option<(Option<f64>, Option<f64>, Option<&str>)> =
+        let bounds: Option<(Option<u64>, Option<u64>, Option<&str>)> =
             match (parameter.name.as_str(), &parameter.parameter_in) {
-                ("limit", ParameterIn::Query) => Some((Some(1.0), Some(1000.0), None)),
+                ("limit", ParameterIn::Query) => Some((Some(1), Some(1000), None)),
+                ("offset", ParameterIn::Query) => Some((Some(0), Some(u64::MAX), None)),
                 ("format", ParameterIn::Query) => {
                     downloadable = true;
                     Some((None, None, Some("^(json|csv|xlsx)$")))
@@ -140,12 +141,13 @@ fn unsigned(object: &mut Object) {
     }
 }
 
-fn bound(object: &mut Object, minimum: Option<f64>, maximum: Option<f64>, pattern: Option<&str>) {
+fn bound(object: &mut Object, minimum: Option<u64>, maximum: Option<u64>, pattern: Option<&str>) {
+    let number = |value: u64| usize::try_from(value).ok().map(utoipa::Number::UInt);
     if let Some(minimum) = minimum {
-        object.minimum = Some(minimum.into());
+        object.minimum = number(minimum);
     }
     if let Some(maximum) = maximum {
-        object.maximum = Some(maximum.into());
+        object.maximum = number(maximum);
     }
     if let Some(pattern) = pattern {
         object.pattern = Some(pattern.to_owned());
