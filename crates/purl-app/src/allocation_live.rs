@@ -464,7 +464,7 @@ impl<S: Store> App<S> {
             })
             .collect();
         let plans =
-            purl_core::allocation::packaging::form_packages(allocation, &unit_prices, target);
+            purl_core::allocation::packaging::form_packages(allocation, &unit_prices, target)?;
         let first_number = state.packages.keys().next_back().map_or(1, |last| last + 1);
         let today = self.today();
         let usd = |minor: i64| {

@@ -18,6 +18,10 @@ pub const RATE_DECIMALS_MAX: u32 = 12;
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 200;
 /// References are user-chosen identifiers of pledges.
 pub const REFERENCE_CHARS_MAX: usize = 64;
+/// Packages formed from one allocation at once: a target below the price of a unit makes a
+/// package of every unit, and no one ships, tracks or reads thousands of packages made in one go
+/// (the write would also hold every other write back while it runs).
+pub const PACKAGES_FORMED_MAX: usize = 1_000;
 
 const _: () = assert!(AMOUNT_MINOR_MAX < i64::MAX / 2);
 

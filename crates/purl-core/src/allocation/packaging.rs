@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::CommittedAllocation;
+use crate::error::DomainError;
 use crate::ids::Reference;
+use crate::limits::PACKAGES_FORMED_MAX;
+use crate::money::{Currency, Money};
 
 /// Units of one requirement line in a planned package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,12 +31,20 @@ pub struct PlannedPackage {
 /// Cuts the funded lines of `allocation`, in rank order, into packages worth at most `target`
 /// (USD minor units) each; a single unit dearer than the target makes a package of its own.
 /// `unit_prices` gives each line's USD unit price in minor units. The money of each line's sources
-/// follows its units in the order the allocation lists them.
+/// follows its units in the order the allocation lists them. Refused when it would make more than
+/// [`PACKAGES_FORMED_MAX`] packages.
 pub fn form_packages(
     allocation: &CommittedAllocation,
     unit_prices: &BTreeMap<String, i64>,
     target: i64,
-) -> Vec<PlannedPackage> {
+) -> Result<Vec<PlannedPackage>, DomainError> {
+    let too_many = || {
+        DomainError::invalid(format!(
+            "target_usd: packages of at most {} USD would make more than {PACKAGES_FORMED_MAX} packages of allocation {}; choose a larger target",
+            Money::from_minor(target, Currency::USD).map_or_else(|_| target.to_string(), |m| m.amount_string()),
+            allocation.number
+        ))
+    };
     let mut packages = Vec::new();
     let mut current = PlannedPackage::default();
     for line in allocation.lines.iter().filter(|line| line.funded > 0) {
@@ -55,6 +66,9 @@ pub fn form_packages(
                     take = 1;
                 } else {
                     packages.push(std::mem::take(&mut current));
+                    if packages.len() >= PACKAGES_FORMED_MAX {
+                        return Err(too_many());
+                    }
                     continue;
                 }
             }
@@ -84,14 +98,13 @@ pub fn form_packages(
     if !current.lines.is_empty() {
         packages.push(current);
     }
-    packages
+    Ok(packages)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::allocation::{CommittedLine, CommittedSource};
-    use crate::money::{Currency, Money};
 
     fn usd(minor: i64) -> Money {
         Money::from_minor(minor, Currency::USD).unwrap()
@@ -136,7 +149,8 @@ mod tests {
             ]),
             &BTreeMap::from([("L1".into(), 40), ("L2".into(), 30), ("L3".into(), 5)]),
             100,
-        );
+        )
+        .unwrap();
         let shape: Vec<Vec<(&str, u64)>> = plan
             .iter()
             .map(|p| {
@@ -167,10 +181,28 @@ mod tests {
             &allocation(vec![line("L1", 2, &[("A", 500)])]),
             &BTreeMap::from([("L1".into(), 250)]),
             100,
-        );
+        )
+        .unwrap();
         assert_eq!(plan.len(), 2);
         assert!(plan
             .iter()
             .all(|p| p.value == 250 && p.lines[0].quantity == 1));
+    }
+
+    #[test]
+    fn a_target_that_would_make_more_packages_than_the_bound_is_refused() {
+        let units = PACKAGES_FORMED_MAX as u64;
+        let funded = |units: u64| allocation(vec![line("L1", units, &[("A", 250 * units as i64)])]);
+        let prices = BTreeMap::from([("L1".into(), 250)]);
+        let at_bound = form_packages(&funded(units), &prices, 100).unwrap();
+        assert_eq!(at_bound.len(), PACKAGES_FORMED_MAX);
+        let refused = form_packages(&funded(units + 1), &prices, 100).unwrap_err();
+        assert!(
+            refused.to_string().contains("more than 1000 packages"),
+            "{refused}"
+        );
+        // A line of a billion units, each dearer than the target, is refused as soon as the
+        // bound is passed (not after planning a billion packages).
+        assert!(form_packages(&funded(1_000_000_000), &prices, 1).is_err());
     }
 }

@@ -47,6 +47,31 @@ async fn the_coordinator_allocates_the_money_at_hand_and_forms_packages_from_it(
         .expect(200);
     assert_eq!(kept.json["lines"][0]["funded"], 1);
 
+    // A target below a unit's price would make a package of each of the 5,001 units: refused
+    // before anything is written.
+    let before = server
+        .get(Some(COORDINATOR), "/api/v1/packages")
+        .await
+        .expect(200);
+    let refused = server
+        .post(
+            Some(COORDINATOR),
+            "/api/v1/allocations/1/packages",
+            json!({"target_usd": "0.01"}),
+        )
+        .await
+        .expect(422);
+    assert!(
+        refused.text.contains("target_usd") && refused.text.contains("more than 1000 packages"),
+        "{}",
+        refused.text
+    );
+    let after = server
+        .get(Some(COORDINATOR), "/api/v1/packages")
+        .await
+        .expect(200);
+    assert_eq!(after.json["items"], before.json["items"]);
+
     let formed = server
         .post(
             Some(COORDINATOR),
