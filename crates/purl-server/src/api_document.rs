@@ -52,8 +52,100 @@ const EVERY_WRITE: [(&str, &str); 4] = [
     ),
 ];
 
+/// The format of each request-body field the server checks, by schema and property (an array's
+/// items where the property is a list), from the parsers' own expressions. Listed only where the
+/// handler parses the field whenever it is present, so a value outside the format is always
+/// refused.
+fn body_formats() -> Vec<(&'static str, &'static str, String)> {
+    use purl_core::patterns::{
+        category, currency, date, item_code, name, participant_code, period, positive_decimal,
+        reference, username,
+    };
+    vec![
+        ("NewPledgeInput", "reference", reference()),
+        ("NewPledgeInput", "contributors", participant_code()),
+        ("NewPledgeInput", "amount", positive_decimal()),
+        ("NewPledgeInput", "currency", currency()),
+        ("NewPledgeInput", "announced_on", date()),
+        ("NewPledgeInput", "part_of", reference()),
+        ("EarmarkInput", "categories", category()),
+        ("Amount", "amount", positive_decimal()),
+        ("Amount", "currency", currency()),
+        ("ContributionInput", "pledge", reference()),
+        ("ContributionInput", "amount", positive_decimal()),
+        ("ContributionInput", "currency", currency()),
+        ("NewPayment", "pledge", reference()),
+        ("NewPayment", "amount", positive_decimal()),
+        ("NewPayment", "currency", currency()),
+        ("NewPayment", "received_on", date()),
+        ("AllocationInput", "period", period()),
+        ("FormInput", "target_usd", positive_decimal()),
+        ("NewList", "period", period()),
+        ("LineInput", "item", item_code()),
+        ("LineInput", "needed_by", date()),
+        ("UpdateLine", "needed_by", date()),
+        ("PackageLineInput", "period", period()),
+        ("Shipment", "shipped_on", date()),
+        ("Receipt", "received_on", date()),
+        ("NewUser", "username", username()),
+        ("NewUser", "participant", participant_code()),
+        ("NewItem", "code", item_code()),
+        ("NewItem", "name", name()),
+        ("NewItem", "category", category()),
+        ("NewItem", "unit_price", positive_decimal()),
+        ("Price", "unit_price", positive_decimal()),
+        ("NewRate", "currency", currency()),
+        ("NewRate", "date", date()),
+        ("NewRate", "usd_per_unit", positive_decimal()),
+        ("NewParticipant", "code", participant_code()),
+        ("NewParticipant", "name", name()),
+        ("NewParticipant", "ally_since", date()),
+    ]
+}
+
+/// The format of a path or query parameter the server checks, by path and name.
+fn parameter_format(path: &str, name: &str, within: &ParameterIn) -> Option<String> {
+    use purl_core::patterns::{date, item_code, participant_code, period, reference, username};
+    match (name, within) {
+        ("period" | "from_period" | "to_period", _) => Some(period()),
+        ("as_of", ParameterIn::Query) => Some(date()),
+        ("reference", ParameterIn::Path) => Some(reference()),
+        ("username", ParameterIn::Path) => Some(username()),
+        ("code", ParameterIn::Path) if path.starts_with("/api/v1/catalogue/") => Some(item_code()),
+        ("code", ParameterIn::Path) if path.starts_with("/api/v1/participants/") => {
+            Some(participant_code())
+        }
+        _ => None,
+    }
+}
+
 pub fn complete(document: &mut OpenApi) {
-    for item in document.paths.paths.values_mut() {
+    if let Some(components) = document.components.as_mut() {
+        for (schema, property, pattern) in body_formats() {
+            let found = components
+                .schemas
+                .get_mut(schema)
+                .and_then(|schema| match schema {
+                    RefOr::T(Schema::Object(object)) => object.properties.get_mut(property),
+                    _ => None,
+                });
+            let field = match found {
+                Some(RefOr::T(Schema::Object(field))) => Some(field),
+                Some(RefOr::T(Schema::Array(list))) => match &mut list.items {
+                    utoipa::openapi::schema::ArrayItems::RefOrSchema(items) => match items.as_mut()
+                    {
+                        RefOr::T(Schema::Object(field)) => Some(field),
+                        _ => None,
+                    },
+                    utoipa::openapi::schema::ArrayItems::False => None,
+                },
+                _ => None,
+            };
+            let field = field.unwrap_or_else(|| panic!("no string field {schema}.{property}"));
+            field.pattern = Some(pattern);
+        }
+    }
+    for (path, item) in document.paths.paths.iter_mut() {
         for (operation, writes) in [
             (&mut item.get, false),
             (&mut item.delete, true),
@@ -62,13 +154,13 @@ pub fn complete(document: &mut OpenApi) {
             (&mut item.patch, true),
         ] {
             if let Some(operation) = operation {
-                complete_operation(operation, writes);
+                complete_operation(path, operation, writes);
             }
         }
     }
 }
 
-fn complete_operation(operation: &mut Operation, writes: bool) {
+fn complete_operation(path: &str, operation: &mut Operation, writes: bool) {
     let problem = || {
         let mut content = Content::new(Some(Ref::from_schema_name("Problem")));
         content.example = None;
@@ -76,19 +168,20 @@ fn complete_operation(operation: &mut Operation, writes: bool) {
     };
     let mut downloadable = false;
     for parameter in operation.parameters.iter_mut().flatten() {
-        let bounds: Option<(Option<u64>, Option<u64>, Option<&str>)> =
-            match (parameter.name.as_str(), &parameter.parameter_in) {
-                ("limit", ParameterIn::Query) => Some((Some(1), Some(1000), None)),
-                ("offset", ParameterIn::Query) => Some((Some(0), Some(u64::MAX), None)),
-                ("format", ParameterIn::Query) => {
-                    downloadable = true;
-                    Some((None, None, Some("^(json|csv|xlsx)$")))
-                }
-                ("period" | "from_period" | "to_period", _) => {
-                    Some((None, None, Some("^[0-9]{4}-(0[1-9]|1[0-2])$")))
-                }
-                _ => None,
-            };
+        let (name, within) = (parameter.name.as_str(), &parameter.parameter_in);
+        let bounds: Option<(Option<u64>, Option<u64>, Option<String>)> = match (name, within) {
+            ("limit", ParameterIn::Query) => Some((Some(1), Some(1000), None)),
+            ("offset", ParameterIn::Query) => Some((Some(0), Some(u64::MAX), None)),
+            // A consistency proof starts from a tree of at least one event.
+            ("from" | "to", ParameterIn::Query) if path.ends_with("/proofs/consistency") => {
+                Some((Some(1), None, None))
+            }
+            ("format", ParameterIn::Query) => {
+                downloadable = true;
+                Some((None, None, Some("^(json|csv|xlsx)$".to_owned())))
+            }
+            _ => parameter_format(path, name, within).map(|format| (None, None, Some(format))),
+        };
         if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() {
             unsigned(object);
             if let Some((minimum, maximum, pattern)) = bounds {
@@ -141,7 +234,7 @@ fn unsigned(object: &mut Object) {
     }
 }
 
-fn bound(object: &mut Object, minimum: Option<u64>, maximum: Option<u64>, pattern: Option<&str>) {
+fn bound(object: &mut Object, minimum: Option<u64>, maximum: Option<u64>, pattern: Option<String>) {
     let number = |value: u64| usize::try_from(value).ok().map(utoipa::Number::UInt);
     if let Some(minimum) = minimum {
         object.minimum = number(minimum);
@@ -150,6 +243,6 @@ fn bound(object: &mut Object, minimum: Option<u64>, maximum: Option<u64>, patter
         object.maximum = number(maximum);
     }
     if let Some(pattern) = pattern {
-        object.pattern = Some(pattern.to_owned());
+        object.pattern = Some(pattern);
     }
 }

@@ -77,6 +77,10 @@ async fn schemathesis_finds_no_server_error_and_no_contract_violation() {
                 "--max-examples",
                 &examples.to_string(),
                 "--continue-on-failure",
+                // A request the server takes this long to answer is a failure (a network error),
+                // not a reason to wait.
+                "--request-timeout",
+                "20",
                 "--seed",
                 &run.seed.to_string(),
                 "--exclude-path-regex",
@@ -104,15 +108,15 @@ async fn schemathesis_finds_no_server_error_and_no_contract_violation() {
             .get("ST202 Schema-valid request rejected")
             .copied()
             .unwrap_or(0);
-        // Reported, not yet failing the run (see RELIABILITY.md): an invalid body accepted now and
-        // then (ST201, seen once in some runs) and valid ones refused (ST202).
         let accepted_invalid = found
             .get("ST201 Schema-violating request accepted")
             .copied()
             .unwrap_or(0);
+        // Reported, not failing the run (see RELIABILITY.md): valid requests refused (ST202), where
+        // a rule spans fields (the decimals a currency allows) or the document does not state it.
         let others: Vec<String> = found
             .iter()
-            .filter(|(what, _)| !what.starts_with("ST202") && !what.starts_with("ST201"))
+            .filter(|(what, _)| !what.starts_with("ST202"))
             .map(|(what, n)| format!("{what}: {n}"))
             .collect();
         // An error of Schemathesis itself (a `Runtime Error` in its generator) is not the server's;
@@ -127,7 +131,7 @@ async fn schemathesis_finds_no_server_error_and_no_contract_violation() {
                     .any(|line| line.contains("🚫") && !line.contains("Runtime Error"))
             });
         run.figure(&format!(
-            "{username}: {examples} examples per operation, every check: {cases}; server errors, schema or status violations, missing authentication and others: {}; schema-violating requests accepted: {accepted_invalid}; schema-valid requests refused (the document does not yet state every format the server checks): {rejected_valid}",
+            "{username}: {examples} examples per operation, every check: {cases}; server errors, schema or status violations, missing authentication and others: {}; schema-violating requests accepted: {accepted_invalid}; schema-valid requests refused (a rule across fields, or one the document does not state): {rejected_valid}",
             if others.is_empty() { "0".to_owned() } else { others.join(", ") }
         ));
         if !others.is_empty() || errors || !summary.contains("Tested:") {

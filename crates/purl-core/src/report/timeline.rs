@@ -35,6 +35,11 @@ pub struct TimelinePoint {
 
 /// Months shown after the as-of month when nothing runs out sooner.
 pub const RUNWAY_HORIZON_MONTHS: u32 = 24;
+/// Months a timeline shows at most, ending at its as-of month: fifty years is more than the list
+/// will ever span, and each month is a whole overview (a pledge dated in year 1, or an as-of date
+/// in year 9000, must not make a timeline of a hundred thousand overviews). Money before the
+/// first month shown is in that month's cumulative figures.
+pub const TIMELINE_MONTHS_MAX: u32 = 600;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Runway {
@@ -76,6 +81,10 @@ pub fn timeline(state: &State, as_of: NaiveDate) -> Result<Timeline, DomainError
         .map(|pledge| pledge.announced_on)
         .filter(|day| *day <= as_of)
         .min();
+    let earliest = as_of
+        .with_day(1)
+        .and_then(|start| start.checked_sub_months(Months::new(TIMELINE_MONTHS_MAX - 1)));
+    let first = first.map(|first| earliest.map_or(first, |earliest| first.max(earliest)));
     let mut points = Vec::new();
     if let Some(first) = first {
         let mut on = month_end(first).min(as_of);
@@ -186,6 +195,34 @@ mod tests {
             currency: Currency::USD,
             points,
         }
+    }
+
+    #[test]
+    fn a_timeline_shows_at_most_its_last_600_months_with_earlier_money_in_the_first() {
+        use crate::command::Command;
+        use crate::test_world::{day, pledge, World};
+        let mut world = World::new();
+        let mut old = pledge("OLD", &["NLD"], Some(usd("5.00")));
+        old.announced_on = day("0001-03-15");
+        world.given(Command::RecordPledge { pledge: old });
+        world.given(Command::RecordPledge {
+            pledge: pledge("NEW", &["NLD"], Some(usd("2.00"))),
+        });
+        let as_of = day("2026-11-30");
+        let shown = timeline(&world.state, as_of).unwrap();
+        assert_eq!(shown.points.len(), TIMELINE_MONTHS_MAX as usize);
+        let first = &shown.points[0];
+        assert_eq!(first.month, "1976-12");
+        assert_eq!(
+            first.pledged,
+            usd("5.00"),
+            "the old pledge counts from the start"
+        );
+        assert_eq!(shown.points.last().unwrap().pledged, usd("7.00"));
+        assert_eq!(shown.points.last().unwrap().on, as_of);
+        let far = timeline(&world.state, day("9000-01-31")).unwrap();
+        assert_eq!(far.points.len(), TIMELINE_MONTHS_MAX as usize);
+        assert_eq!(far.points[0].month, "8950-02");
     }
 
     #[test]
