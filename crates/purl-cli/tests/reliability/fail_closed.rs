@@ -252,6 +252,54 @@ impl Drop for Serving {
     }
 }
 
+/// `purl serve` of an installation with an editor of NLD, who holds an API token.
+struct Service {
+    _server: Serving,
+    base: String,
+    client: reqwest::Client,
+    token: String,
+}
+
+impl Service {
+    /// Initialises `installation` (after the global options `before`), adds the editor, serves.
+    async fn start(installation: &Installation, before: &[&str]) -> Service {
+        installation.ok(&[before, &["init"]].concat());
+        let once = installation.add_user(before, "nld.mod", "NLD", "editor");
+        let mut service = Service::serve(installation, before, String::new());
+        service.token = api_token(&service.client, &service.base, "nld.mod", &once).await;
+        service
+    }
+
+    fn serve(installation: &Installation, before: &[&str], token: String) -> Service {
+        let (server, address) = installation.serve(before);
+        Service {
+            _server: Serving(server),
+            base: format!("http://{address}"),
+            client: reqwest::Client::new(),
+            token,
+        }
+    }
+
+    async fn write(&self, indices: std::ops::Range<usize>) -> Vec<String> {
+        write_pledges(&self.client, &self.base, &self.token, indices).await
+    }
+
+    async fn probe(&self, next: &mut usize, rounds: usize) -> Probed {
+        probe(&self.client, &self.base, &self.token, next, rounds).await
+    }
+
+    /// Asserts that the service holds exactly the `acknowledged` pledges.
+    async fn holds_exactly(&self, acknowledged: &[String], when: &str) {
+        let stored = references(&self.client, &self.base, &self.token).await;
+        let mut expected = acknowledged.to_vec();
+        expected.sort();
+        assert_eq!(
+            stored, expected,
+            "{when}: every acknowledged write, nothing else"
+        );
+    }
+}
+
 async fn references(client: &reqwest::Client, base: &str, token: &str) -> Vec<String> {
     let list: Value = client
         .get(format!("{base}/api/v1/pledges?limit=1000"))
@@ -290,21 +338,14 @@ async fn a_full_sqlite_file_system_gets_503_and_loses_nothing() {
     let installation = Installation {
         folder: tempfile::tempdir_in(&mount.folder).unwrap(),
     };
-    installation.ok(&["init"]);
-    let once = installation.add_user(&[], "nld.mod", "NLD", "editor");
-    let (server, address) = installation.serve(&[]);
-    let server = Serving(server);
-    let base = format!("http://{address}");
-    let client = reqwest::Client::new();
-    let token = api_token(&client, &base, "nld.mod", &once).await;
-    let mut acknowledged = Vec::new();
-    acknowledged.extend(write_pledges(&client, &base, &token, 1..21).await);
+    let service = Service::start(&installation, &[]).await;
+    let mut acknowledged = service.write(1..21).await;
 
     let mut figures = Vec::new();
     let mut probe_next = 10_000;
     for state in ["full", "full again"] {
         let filler = mount.fill();
-        let probed = probe(&client, &base, &token, &mut probe_next, 10).await;
+        let probed = service.probe(&mut probe_next, 10).await;
         std::fs::remove_file(filler).unwrap();
         assert!(
             probed.other.is_empty(),
@@ -320,16 +361,10 @@ async fn a_full_sqlite_file_system_gets_503_and_loses_nothing() {
             probed.writes_refused, probed.reads_refused, probed.reads_answered
         ));
         let first = acknowledged.len() + 1;
-        acknowledged.extend(write_pledges(&client, &base, &token, first..first + 5).await);
-        let stored = references(&client, &base, &token).await;
-        let mut expected = acknowledged.clone();
-        expected.sort();
-        assert_eq!(
-            stored, expected,
-            "{state}: every acknowledged write, nothing else"
-        );
+        acknowledged.extend(service.write(first..first + 5).await);
+        service.holds_exactly(&acknowledged, state).await;
     }
-    drop(server);
+    drop(service);
     let verified = installation.ok(&["verify"]);
     assert!(verified.contains("ok"), "{verified}");
     run.figure(&format!(
@@ -355,17 +390,11 @@ async fn a_sqlite_file_system_turned_read_only_gets_503_and_loses_nothing() {
     let installation = Installation {
         folder: tempfile::tempdir_in(&mount.folder).unwrap(),
     };
-    installation.ok(&["init"]);
-    let once = installation.add_user(&[], "nld.mod", "NLD", "editor");
-    let (server, address) = installation.serve(&[]);
-    let server = Serving(server);
-    let base = format!("http://{address}");
-    let client = reqwest::Client::new();
-    let token = api_token(&client, &base, "nld.mod", &once).await;
-    let mut acknowledged = write_pledges(&client, &base, &token, 1..21).await;
+    let service = Service::start(&installation, &[]).await;
+    let mut acknowledged = service.write(1..21).await;
 
     mount.turn_read_only();
-    let probed = probe(&client, &base, &token, &mut 10_000, 10).await;
+    let probed = service.probe(&mut 10_000, 10).await;
     assert!(probed.other.is_empty(), "other answers: {:?}", probed.other);
     assert_eq!(
         probed.writes_acknowledged, 0,
@@ -373,19 +402,13 @@ async fn a_sqlite_file_system_turned_read_only_gets_503_and_loses_nothing() {
     );
     // The kernel will not make an aborted file system writable again while it is mounted: the
     // operator stops the service, repairs and remounts, and starts it again.
-    drop(server);
+    let token = service.token.clone();
+    drop(service);
     mount.repair();
-    let (server, address) = installation.serve(&[]);
-    let server = Serving(server);
-    let base = format!("http://{address}");
-    acknowledged.extend(write_pledges(&client, &base, &token, 21..26).await);
-    let stored = references(&client, &base, &token).await;
-    acknowledged.sort();
-    assert_eq!(
-        stored, acknowledged,
-        "every acknowledged write, nothing else"
-    );
-    drop(server);
+    let service = Service::serve(&installation, &[], token);
+    acknowledged.extend(service.write(21..26).await);
+    service.holds_exactly(&acknowledged, "after repair").await;
+    drop(service);
     let verified = installation.ok(&["verify"]);
     assert!(verified.contains("ok"), "{verified}");
     run.figure(&format!(
@@ -424,14 +447,8 @@ async fn a_full_postgresql_disk_gets_503_and_loses_nothing() {
     let installation = Installation {
         folder: tempfile::tempdir().unwrap(),
     };
-    installation.ok(&[&database[..], &["init"]].concat());
-    let once = installation.add_user(&database, "nld.mod", "NLD", "editor");
-    let (server, address) = installation.serve(&database);
-    let server = Serving(server);
-    let base = format!("http://{address}");
-    let client = reqwest::Client::new();
-    let token = api_token(&client, &base, "nld.mod", &once).await;
-    let mut acknowledged = write_pledges(&client, &base, &token, 1..21).await;
+    let service = Service::start(&installation, &database).await;
+    let mut acknowledged = service.write(1..21).await;
 
     let filler = mount.fill();
     // The log moves on to a new segment, which no longer fits.
@@ -439,7 +456,7 @@ async fn a_full_postgresql_disk_gets_503_and_loses_nothing() {
     admin.close().await;
     // Each request waits for a connection up to the pool's 10 s while the database is down.
     let rounds = 5;
-    let probed = probe(&client, &base, &token, &mut 10_000, rounds).await;
+    let probed = service.probe(&mut 10_000, rounds).await;
     std::fs::remove_file(filler).unwrap();
     assert!(probed.other.is_empty(), "other answers: {:?}", probed.other);
     assert_eq!(
@@ -448,14 +465,11 @@ async fn a_full_postgresql_disk_gets_503_and_loses_nothing() {
     );
     // PostgreSQL stops itself when it cannot write its log; the operator starts it again.
     let had_stopped = cluster.start_if_stopped();
-    acknowledged.extend(write_pledges(&client, &base, &token, 21..26).await);
-    let stored = references(&client, &base, &token).await;
-    acknowledged.sort();
-    assert_eq!(
-        stored, acknowledged,
-        "every acknowledged write, nothing else"
-    );
-    drop(server);
+    acknowledged.extend(service.write(21..26).await);
+    service
+        .holds_exactly(&acknowledged, "once space was freed")
+        .await;
+    drop(service);
     let verified = installation.ok(&[&database[..], &["verify"]].concat());
     assert!(verified.contains("ok"), "{verified}");
     run.figure(&format!(
