@@ -50,7 +50,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run::run(cli)) {
+    let result = runtime.block_on(run::run(cli));
+    // A task still running (a request the server stopped waiting for) must not keep the process.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");

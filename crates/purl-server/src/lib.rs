@@ -189,13 +189,30 @@ fn sign_checkpoints_in_the_background(ctx: &Ctx) {
     });
 }
 
-/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+/// How long a stopping server waits for the requests in flight (a write not yet committed is
+/// not acknowledged, so none is lost by stopping without it).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight, for 30 s at most.
 pub async fn serve(listener: tokio::net::TcpListener, ctx: Ctx) -> std::io::Result<()> {
     sign_checkpoints_in_the_background(&ctx);
     let service = router(ctx).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let signalled = std::sync::Arc::new(tokio::sync::Notify::new());
+    let stopping = signalled.clone();
+    let serving = axum::serve(listener, service).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        stopping.notify_one();
+    });
+    tokio::select! {
+        served = serving => served,
+        () = async {
+            signalled.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("requests still in flight after {} s: stopping without them", SHUTDOWN_GRACE.as_secs());
+            Ok(())
+        }
+    }
 }
 
 /// Serves HTTPS with the certificate chain and key in PEM files, until Ctrl-C or SIGTERM.
@@ -213,7 +230,7 @@ pub async fn serve_tls(
     let stopping = handle.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        stopping.graceful_shutdown(Some(Duration::from_secs(30)));
+        stopping.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
     listener.set_nonblocking(true)?;
     axum_server::from_tcp_rustls(listener, tls)
