@@ -14,7 +14,7 @@ use sqlx::SqlitePool;
 
 use crate::crash::{pledges_of, PLEDGE_ROWS};
 use crate::measure::Run;
-use crate::server::{Reply, Server, COORDINATOR, FUNDER, REQUESTER, SUPPLIER};
+use crate::server::{Backend, Reply, Server, COORDINATOR, FUNDER, REQUESTER, SUPPLIER};
 
 const WRITES: usize = 5_000;
 const TASKS: usize = 8;
@@ -221,22 +221,87 @@ async fn retried_writes_are_written_once_and_a_reused_key_is_refused_naming_the_
 /// The tables one commit writes, in the order it writes them.
 const COMMIT_STEPS: [&str; 4] = ["events", "records", "tree_nodes", "idempotency"];
 
+/// The server's database, on either backend, for what the test does behind its back.
+enum Db<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a sqlx::PgPool),
+}
+
+impl Db<'_> {
+    fn of(server: &Server) -> Db<'_> {
+        match server.ctx.app.store() {
+            purl_server::AnyStore::Sqlite(store) => Db::Sqlite(store.pool()),
+            purl_server::AnyStore::Postgres(store) => Db::Postgres(store.pool()),
+        }
+    }
+
+    async fn execute(&self, statement: &str) {
+        match self {
+            Db::Sqlite(pool) => sqlx::query(statement).execute(*pool).await.map(drop),
+            Db::Postgres(pool) => sqlx::query(statement).execute(*pool).await.map(drop),
+        }
+        .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+
+    async fn count(&self, table: &str) -> i64 {
+        let statement = format!("SELECT COUNT(*) FROM {table}");
+        match self {
+            Db::Sqlite(pool) => sqlx::query_scalar(&statement).fetch_one(*pool).await,
+            Db::Postgres(pool) => sqlx::query_scalar(&statement).fetch_one(*pool).await,
+        }
+        .unwrap()
+    }
+
+    async fn records(&self) -> Vec<(String, String, i64, String)> {
+        let statement = "SELECT kind, id, version, body FROM records ORDER BY kind, id";
+        match self {
+            Db::Sqlite(pool) => sqlx::query_as(statement).fetch_all(*pool).await,
+            Db::Postgres(pool) => sqlx::query_as(statement).fetch_all(*pool).await,
+        }
+        .unwrap()
+    }
+
+    /// Makes every insert into `table` fail, as a fault in the database would.
+    async fn inject_fault(&self, table: &str) {
+        match self {
+            Db::Sqlite(_) => {
+                self.execute(&format!(
+                    "CREATE TRIGGER injected_fault BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+                ))
+                .await
+            }
+            Db::Postgres(_) => {
+                self.execute(
+                    "CREATE OR REPLACE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$",
+                )
+                .await;
+                self.execute(&format!(
+                    "CREATE TRIGGER injected_fault BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION injected_fault()"
+                ))
+                .await;
+            }
+        }
+    }
+
+    async fn clear_fault(&self, table: &str) {
+        match self {
+            Db::Sqlite(_) => self.execute("DROP TRIGGER injected_fault").await,
+            Db::Postgres(_) => {
+                self.execute(&format!("DROP TRIGGER injected_fault ON {table}"))
+                    .await
+            }
+        }
+    }
+}
+
 /// Everything stored, as text, and every list each party reads through the API.
 async fn snapshot(server: &Server) -> String {
+    let db = Db::of(server);
     let mut text = String::new();
     for table in ["events", "tree_nodes", "idempotency", "checkpoints"] {
-        let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(pool(server))
-            .await
-            .unwrap();
-        text.push_str(&format!("{table}: {count}\n"));
+        text.push_str(&format!("{table}: {}\n", db.count(table).await));
     }
-    let records: Vec<(String, String, i64, String)> =
-        sqlx::query_as("SELECT kind, id, version, body FROM records ORDER BY kind, id")
-            .fetch_all(pool(server))
-            .await
-            .unwrap();
-    text.push_str(&format!("{records:?}\n"));
+    text.push_str(&format!("{:?}\n", db.records().await));
     for (user, path) in [
         (FUNDER, "/api/v1/pledges"),
         (COORDINATOR, "/api/v1/payments"),
@@ -244,6 +309,8 @@ async fn snapshot(server: &Server) -> String {
         (COORDINATOR, "/api/v1/gdp"),
         (REQUESTER, "/api/v1/lists/2027-03"),
         (COORDINATOR, "/api/v1/catalogue"),
+        (COORDINATOR, "/api/v1/packages"),
+        (FUNDER, "/api/v1/packages"),
     ] {
         let reply = server.get(Some(user), path).await;
         text.push_str(&format!("{path}: {} {}\n", reply.status, reply.text));
@@ -251,15 +318,16 @@ async fn snapshot(server: &Server) -> String {
     text
 }
 
-/// One multi-step write: who sends it, where, and the CSV file.
+/// One multi-step write: who sends it, where, and the body (a JSON string is sent as a CSV file).
 struct MultiStep {
     name: &'static str,
     user: &'static str,
     path: &'static str,
-    csv: String,
+    body: Value,
 }
 
-fn multi_step_writes() -> Vec<MultiStep> {
+/// The imports: each file is one write of a command per row.
+fn imports() -> Vec<MultiStep> {
     let pledges: String = (1..=5)
         .map(|n| format!("FAULT-{n},NL,{n}00000,EUR,2026-11-0{n},committed,,,true,,,true,\n"))
         .collect();
@@ -276,33 +344,44 @@ fn multi_step_writes() -> Vec<MultiStep> {
             name: "pledges import (5 rows)",
             user: FUNDER,
             path: "/api/v1/imports/pledges",
-            csv: format!("reference,contributors,amount,currency,announced_on,status,part_of,categories,lethal_allowed,package,conditions,public,note\n{pledges}"),
+            body: json!(format!("reference,contributors,amount,currency,announced_on,status,part_of,categories,lethal_allowed,package,conditions,public,note\n{pledges}")),
         },
         MultiStep {
             name: "exchange rates import (3 rows)",
             user: COORDINATOR,
             path: "/api/v1/imports/fx",
-            csv: "date,currency,usd_per_unit\n2026-11-02,EUR,1.08\n2026-11-02,GBP,1.27\n2026-11-03,EUR,1.09\n".into(),
+            body: json!("date,currency,usd_per_unit\n2026-11-02,EUR,1.08\n2026-11-02,GBP,1.27\n2026-11-03,EUR,1.09\n"),
         },
         MultiStep {
             name: "payments import (3 rows)",
             user: COORDINATOR,
             path: "/api/v1/imports/payments",
-            csv: format!("pledge_reference,amount,currency,received_on,note\n{payments}"),
+            body: json!(format!("pledge_reference,amount,currency,received_on,note\n{payments}")),
         },
         MultiStep {
             name: "GDP import (3 rows)",
             user: COORDINATOR,
             path: "/api/v1/imports/gdp",
-            csv: "Country Code,Year,Value\nNLD,2025,1100000000000\nDEU,2025,4500000000000\nNOR,2025,480000000000\n".into(),
+            body: json!("Country Code,Year,Value\nNLD,2025,1100000000000\nDEU,2025,4500000000000\nNOR,2025,480000000000\n"),
         },
         MultiStep {
             name: "requirements import (4 lines)",
             user: REQUESTER,
             path: "/api/v1/imports/requirements?period=2027-03",
-            csv: format!("rank,item_code,item_name,category,lethal,unit_price_usd,quantity,needed_by,justification\n{requirements}"),
+            body: json!(format!("rank,item_code,item_name,category,lethal,unit_price_usd,quantity,needed_by,justification\n{requirements}")),
         },
     ]
+}
+
+/// Forming packages from a committed allocation: a package, its lines and its contributions for
+/// every 4,000 USD of funded lines, in one write.
+fn forming_packages() -> MultiStep {
+    MultiStep {
+        name: "forming packages from the allocation",
+        user: COORDINATOR,
+        path: "/api/v1/allocations/1/packages",
+        body: json!({"target_usd": "4000.00"}),
+    }
 }
 
 async fn send(server: &Server, write: &MultiStep, key: &str) -> Reply {
@@ -311,16 +390,55 @@ async fn send(server: &Server, write: &MultiStep, key: &str) -> Reply {
             Some(write.user),
             Method::POST,
             write.path,
-            Some(json!(write.csv)),
+            Some(write.body.clone()),
             &[("Idempotency-Key", key)],
         )
         .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fault_before_any_step_of_a_commit_leaves_nothing_written() {
-    let run = Run::start("atomicity").await;
-    let server = Server::start().await.unwrap();
+/// Sends `write` once with a fault before each step of its commit, then without; returns the
+/// faults injected, the partial states they left, and the events the write then made.
+async fn fault_each_step(server: &Server, write: &MultiStep) -> (usize, usize, u64) {
+    let db = Db::of(server);
+    let key = format!("fault-{}", write.path);
+    let (mut faults, mut partial) = (0, 0);
+    for step in COMMIT_STEPS {
+        let before = snapshot(server).await;
+        db.inject_fault(step).await;
+        let refused = send(server, write, &key).await;
+        db.clear_fault(step).await;
+        assert!(
+            refused.status.is_server_error(),
+            "{} with a fault before {step}: {} {}",
+            write.name,
+            refused.status,
+            refused.text
+        );
+        assert!(
+            !refused.text.contains("injected"),
+            "the cause stays in the log"
+        );
+        faults += 1;
+        if snapshot(server).await != before {
+            partial += 1;
+        }
+    }
+    let before = snapshot(server).await;
+    let written = send(server, write, &key).await.expect(201);
+    let events = written.json["written"]["events"].as_u64().unwrap();
+    assert!(events > 0, "{}", written.text);
+    assert_ne!(snapshot(server).await, before, "{} wrote", write.name);
+    let after = snapshot(server).await;
+    let again = send(server, write, &key).await;
+    assert!(again.status.is_success(), "{} {}", again.status, again.text);
+    assert_eq!(again.json["written"]["replayed"], true, "{}", again.text);
+    assert_eq!(snapshot(server).await, after, "a retry writes nothing");
+    (faults, partial, events)
+}
+
+/// The imports, then (on what they wrote) the list approved, an allocation committed, and
+/// packages formed from it, each with a fault before each step of its commit.
+async fn atomicity_on(server: &Server) -> (usize, usize, Vec<String>) {
     server
         .post(
             Some(REQUESTER),
@@ -340,59 +458,62 @@ async fn a_fault_before_any_step_of_a_commit_leaves_nothing_written() {
             .await
             .expect(201);
     }
-    let mut faults = 0;
-    let mut partial = 0;
-    let writes = multi_step_writes();
-    for write in &writes {
-        let key = format!("fault-{}", write.path);
-        for step in COMMIT_STEPS {
-            let before = snapshot(&server).await;
-            sqlx::query(&format!(
-                "CREATE TRIGGER injected_fault BEFORE INSERT ON {step} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
-            ))
-            .execute(pool(&server))
-            .await
-            .unwrap();
-            let refused = send(&server, write, &key).await;
-            sqlx::query("DROP TRIGGER injected_fault")
-                .execute(pool(&server))
-                .await
-                .unwrap();
-            assert!(
-                refused.status.is_server_error(),
-                "{} with a fault before {step}: {} {}",
-                write.name,
-                refused.status,
-                refused.text
-            );
-            assert!(
-                !refused.text.contains("injected"),
-                "the cause stays in the log"
-            );
-            faults += 1;
-            if snapshot(&server).await != before {
-                partial += 1;
-            }
-        }
-        let before = snapshot(&server).await;
-        let written = send(&server, write, &key).await.expect(201);
-        assert!(
-            written.json["written"]["events"].as_u64().unwrap() > 0,
-            "{}",
-            written.text
-        );
-        assert_ne!(snapshot(&server).await, before, "{} wrote", write.name);
-        let after = snapshot(&server).await;
-        let again = send(&server, write, &key).await.expect(200);
-        assert_eq!(again.json["written"]["replayed"], true, "{}", again.text);
-        assert_eq!(snapshot(&server).await, after, "a retry writes nothing");
+    let (mut faults, mut partial, mut names) = (0, 0, Vec::new());
+    for write in imports() {
+        let (f, p, events) = fault_each_step(server, &write).await;
+        (faults, partial) = (faults + f, partial + p);
+        names.push(format!("{}: {events} events", write.name));
     }
-    verified(&server).await;
-    assert_eq!(partial, 0, "partial states after injected faults");
-    run.figure(&format!(
-        "{faults} faults injected before each step of the commit ({}) of {} multi-step writes ({}): {partial} partial states; each write then succeeded once and its retry wrote nothing; purl verify ok",
-        COMMIT_STEPS.join(", "),
-        writes.len(),
-        writes.iter().map(|w| w.name).collect::<Vec<_>>().join("; ")
-    ));
+    server
+        .post(Some(REQUESTER), "/api/v1/lists/2027-03/submit", json!({}))
+        .await
+        .expect(200);
+    for party in [REQUESTER, COORDINATOR, SUPPLIER] {
+        server
+            .post(
+                Some(party),
+                "/api/v1/lists/2027-03/approve",
+                json!({"version": 1}),
+            )
+            .await
+            .expect(200);
+    }
+    server
+        .post(
+            Some(COORDINATOR),
+            "/api/v1/allocations",
+            json!({"period": "2027-03"}),
+        )
+        .await
+        .expect(201);
+    let write = forming_packages();
+    let (f, p, events) = fault_each_step(server, &write).await;
+    (faults, partial) = (faults + f, partial + p);
+    names.push(format!("{}: {events} events", write.name));
+    verified(server).await;
+    (faults, partial, names)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_before_any_step_of_a_commit_leaves_nothing_written() {
+    let run = Run::start("atomicity").await;
+    let mut figures = Vec::new();
+    let mut backends = vec![("SQLite", Backend::Sqlite)];
+    match crate::server::postgres_url() {
+        Some(url) => backends.push(("PostgreSQL", Backend::Postgres(url))),
+        None => println!("atomicity on PostgreSQL skipped: PURL_TEST_POSTGRES_URL is not set"),
+    }
+    for (name, backend) in backends {
+        let server = Server::start_on(backend).await;
+        let (faults, partial, writes) = atomicity_on(&server).await;
+        assert_eq!(partial, 0, "{name}: partial states after injected faults");
+        figures.push(format!(
+            "{name}: {faults} faults injected before each step of the commit ({}) of {} multi-step writes ({}): {partial} partial states; each write then succeeded once and its retry wrote nothing; purl verify ok",
+            COMMIT_STEPS.join(", "),
+            writes.len(),
+            writes.join("; ")
+        ));
+        server.finish().await;
+    }
+    run.figure(&figures.join("; "));
 }

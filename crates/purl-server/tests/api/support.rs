@@ -107,6 +107,11 @@ impl Server {
         Some(Self::start_serving(backend()?, config, clock, false).await)
     }
 
+    /// A server on `backend`, whichever backend this binary runs its suite on.
+    pub async fn start_on(backend: Backend) -> Server {
+        Self::start_serving(backend, ServerConfig::default(), TestClock::new(), false).await
+    }
+
     /// Serves HTTPS with a fresh self-signed certificate for `localhost`, which the client trusts.
     pub async fn start_tls(config: ServerConfig) -> Option<Server> {
         Some(Self::start_serving(backend()?, config, TestClock::new(), true).await)
