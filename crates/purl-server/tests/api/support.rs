@@ -96,7 +96,7 @@ fn backend() -> Option<Backend> {
 impl Server {
     /// A server on this binary's backend, or `None` when that backend is not available here.
     pub async fn start() -> Option<Server> {
-        Self::start_with(ServerConfig::default()).await
+        Some(Self::start_on(backend()?).await)
     }
 
     pub async fn start_with(config: ServerConfig) -> Option<Server> {
