@@ -1,6 +1,7 @@
 //! Idempotency and atomicity (item 3): 5,000 writes through the API, 30 % exact retries (some
 //! sent while the first is still in flight) and 5 % reusing a key with another body; and a fault
-//! injected in the database before each step of the commit of every multi-step command.
+//! injected in the database before each step of the commit of every multi-step command, and after
+//! its last.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -221,6 +222,16 @@ async fn retried_writes_are_written_once_and_a_reused_key_is_refused_naming_the_
 /// The tables one commit writes, in the order it writes them.
 const COMMIT_STEPS: [&str; 4] = ["events", "records", "tree_nodes", "idempotency"];
 
+/// Where a fault is injected: before the insert into each table a commit writes, and after the
+/// last (the idempotency row), just before the transaction would commit.
+fn fault_points() -> Vec<(&'static str, &'static str)> {
+    COMMIT_STEPS
+        .iter()
+        .map(|table| ("BEFORE", *table))
+        .chain([("AFTER", "idempotency")])
+        .collect()
+}
+
 /// The server's database, on either backend, for what the test does behind its back.
 enum Db<'a> {
     Sqlite(&'a SqlitePool),
@@ -261,12 +272,13 @@ impl Db<'_> {
         .unwrap()
     }
 
-    /// Makes every insert into `table` fail, as a fault in the database would.
-    async fn inject_fault(&self, table: &str) {
+    /// Makes every insert into `table` fail, `when` (`BEFORE` or `AFTER`) it is made, as a fault in
+    /// the database would.
+    async fn inject_fault(&self, when: &str, table: &str) {
         match self {
             Db::Sqlite(_) => {
                 self.execute(&format!(
-                    "CREATE TRIGGER injected_fault BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+                    "CREATE TRIGGER injected_fault {when} INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
                 ))
                 .await
             }
@@ -276,7 +288,7 @@ impl Db<'_> {
                 )
                 .await;
                 self.execute(&format!(
-                    "CREATE TRIGGER injected_fault BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION injected_fault()"
+                    "CREATE TRIGGER injected_fault {when} INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION injected_fault()"
                 ))
                 .await;
             }
@@ -396,20 +408,20 @@ async fn send(server: &Server, write: &MultiStep, key: &str) -> Reply {
         .await
 }
 
-/// Sends `write` once with a fault before each step of its commit, then without; returns the
+/// Sends `write` once with a fault at each point of its commit, then without; returns the
 /// faults injected, the partial states they left, and the events the write then made.
 async fn fault_each_step(server: &Server, write: &MultiStep) -> (usize, usize, u64) {
     let db = Db::of(server);
     let key = format!("fault-{}", write.path);
     let (mut faults, mut partial) = (0, 0);
-    for step in COMMIT_STEPS {
+    for (when, step) in fault_points() {
         let before = snapshot(server).await;
-        db.inject_fault(step).await;
+        db.inject_fault(when, step).await;
         let refused = send(server, write, &key).await;
         db.clear_fault(step).await;
         assert!(
             refused.status.is_server_error(),
-            "{} with a fault before {step}: {} {}",
+            "{} with a fault {when} inserting into {step}: {} {}",
             write.name,
             refused.status,
             refused.text
@@ -437,7 +449,7 @@ async fn fault_each_step(server: &Server, write: &MultiStep) -> (usize, usize, u
 }
 
 /// The imports, then (on what they wrote) the list approved, an allocation committed, and
-/// packages formed from it, each with a fault before each step of its commit.
+/// packages formed from it, each with a fault at each point of its commit.
 async fn atomicity_on(server: &Server) -> (usize, usize, Vec<String>) {
     server
         .post(
@@ -495,7 +507,7 @@ async fn atomicity_on(server: &Server) -> (usize, usize, Vec<String>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fault_before_any_step_of_a_commit_leaves_nothing_written() {
+async fn a_fault_at_any_step_of_a_commit_leaves_nothing_written() {
     let run = Run::start("atomicity").await;
     let mut figures = Vec::new();
     let mut backends = vec![("SQLite", Backend::Sqlite)];
@@ -508,7 +520,7 @@ async fn a_fault_before_any_step_of_a_commit_leaves_nothing_written() {
         let (faults, partial, writes) = atomicity_on(&server).await;
         assert_eq!(partial, 0, "{name}: partial states after injected faults");
         figures.push(format!(
-            "{name}: {faults} faults injected before each step of the commit ({}) of {} multi-step writes ({}): {partial} partial states; each write then succeeded once and its retry wrote nothing; purl verify ok",
+            "{name}: {faults} faults injected before each step of the commit ({}) and after the last, of {} multi-step writes ({}): {partial} partial states; each write then succeeded once and its retry wrote nothing; purl verify ok",
             COMMIT_STEPS.join(", "),
             writes.len(),
             writes.join("; ")
