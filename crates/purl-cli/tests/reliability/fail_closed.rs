@@ -320,17 +320,21 @@ async fn references(client: &reqwest::Client, base: &str, token: &str) -> Vec<St
     found
 }
 
-fn is_root() -> bool {
-    Command::new("id")
+/// Whether the test may mount its own file systems (as root); says why it is skipped otherwise.
+fn may_mount() -> bool {
+    let root = Command::new("id")
         .arg("-u")
         .output()
-        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0");
+    if !root {
+        eprintln!("skipped: mounting the test's own file system needs root");
+    }
+    root
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_sqlite_file_system_gets_503_and_loses_nothing() {
-    if !is_root() {
-        eprintln!("skipped: mounting the test's own file system needs root");
+    if !may_mount() {
         return;
     }
     let run = Run::start("fail_closed_sqlite").await;
@@ -378,8 +382,7 @@ async fn a_full_sqlite_file_system_gets_503_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_file_system_turned_read_only_gets_503_and_loses_nothing() {
-    if !is_root() {
-        eprintln!("skipped: mounting the test's own file system needs root");
+    if !may_mount() {
         return;
     }
     let Some(mount) = Mount::ext4(64) else {
@@ -424,8 +427,7 @@ async fn a_sqlite_file_system_turned_read_only_gets_503_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_postgresql_disk_gets_503_and_loses_nothing() {
-    if !is_root() {
-        eprintln!("skipped: mounting the test's own file system needs root");
+    if !may_mount() {
         return;
     }
     let mount = Mount::tmpfs("160m").expect("root mounts a tmpfs");
