@@ -410,10 +410,11 @@ impl<S: Store> App<S> {
             ));
         };
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::Invalid(
-                "name: must be 1 to 100 characters".into(),
-            ));
+        let max = purl_core::limits::TOKEN_NAME_CHARS_MAX;
+        if name.is_empty() || name.chars().count() > max {
+            return Err(AppError::Invalid(format!(
+                "name: must be 1 to {max} characters"
+            )));
         }
         if days == 0 || days > TOKEN_DAYS_MAX {
             return Err(AppError::Invalid(format!(

@@ -16,6 +16,8 @@ pub const AMOUNT_MINOR_MAX: i64 = 1_000_000_000_000_000_000;
 pub const RATE_DECIMALS_MAX: u32 = 12;
 /// An idempotency key is an opaque token chosen by the client.
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 200;
+/// An API token's name says where it is used ("nightly export"); a line is enough.
+pub const TOKEN_NAME_CHARS_MAX: usize = 100;
 /// References are user-chosen identifiers of pledges.
 pub const REFERENCE_CHARS_MAX: usize = 64;
 /// Packages formed from one allocation at once: a target below the price of a unit makes a

@@ -49,8 +49,42 @@ pub fn reference() -> String {
 
 /// [`crate::ids::Name`]: one to 200 characters once trimmed.
 pub fn name() -> String {
-    let inner = NAME_CHARS_MAX - 2;
+    short_text(NAME_CHARS_MAX)
+}
+
+/// One to `max` characters once trimmed.
+pub fn short_text(max: usize) -> String {
+    let inner = max.saturating_sub(2);
     trimmed(&format!("{NOT_SPACE}(?:[\\s\\S]{{0,{inner}}}{NOT_SPACE})?"))
+}
+
+/// One of `words` (lower-case letters and '-'), as the parsers of closed lists read them.
+pub fn one_of(words: &[&str]) -> String {
+    assert!(
+        words
+            .iter()
+            .all(|word| word.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')),
+        "words need no escaping"
+    );
+    trimmed(&words.join("|"))
+}
+
+/// [`crate::package::PackageStatus`].
+pub fn package_status() -> String {
+    let words: Vec<&str> = crate::package::PackageStatus::ALL
+        .iter()
+        .map(|status| status.as_str())
+        .collect();
+    one_of(&words)
+}
+
+/// [`crate::participant::Party`].
+pub fn party() -> String {
+    let words: Vec<&str> = crate::participant::Party::ALL
+        .iter()
+        .map(|party| party.as_str())
+        .collect();
+    one_of(&words)
 }
 
 /// [`crate::ids::Period`]: a month of the years 2000 to 2999.
@@ -124,6 +158,18 @@ mod tests {
             ("period", (period, |s| Period::parse(s).is_ok(), true)),
             ("date", (date, |s| parse_date(s).is_ok(), true)),
             ("currency", (currency, |s| Currency::parse(s).is_ok(), true)),
+            (
+                "package_status",
+                (
+                    package_status,
+                    |s| crate::package::PackageStatus::parse(s).is_some(),
+                    true,
+                ),
+            ),
+            (
+                "party",
+                (party, |s| crate::participant::Party::parse(s).is_ok(), true),
+            ),
             (
                 "positive_decimal",
                 (
@@ -229,6 +275,8 @@ mod tests {
             ("period", "2025-12"),
             ("date", "2024-02-29"),
             ("currency", "EUR"),
+            ("package_status", "in-delivery"),
+            ("party", " contributor"),
             ("positive_decimal", "577000000.10"),
         ] {
             let (pattern, accepts, _) = checks()

@@ -58,8 +58,8 @@ const EVERY_WRITE: [(&str, &str); 4] = [
 /// refused.
 fn body_formats() -> Vec<(&'static str, &'static str, String)> {
     use purl_core::patterns::{
-        category, currency, date, item_code, name, participant_code, period, positive_decimal,
-        reference, username,
+        category, currency, date, item_code, name, package_status, participant_code, party, period,
+        positive_decimal, reference, short_text, username,
     };
     vec![
         ("NewPledgeInput", "reference", reference()),
@@ -100,6 +100,15 @@ fn body_formats() -> Vec<(&'static str, &'static str, String)> {
         ("NewParticipant", "code", participant_code()),
         ("NewParticipant", "name", name()),
         ("NewParticipant", "ally_since", date()),
+        ("NewParticipant", "party", party()),
+        ("NewUser", "name", name()),
+        ("NewPackage", "name", name()),
+        ("StatusInput", "status", package_status()),
+        (
+            "NewToken",
+            "name",
+            short_text(purl_core::limits::TOKEN_NAME_CHARS_MAX),
+        ),
     ]
 }
 
@@ -109,6 +118,7 @@ fn parameter_format(path: &str, name: &str, within: &ParameterIn) -> Option<Stri
     match (name, within) {
         ("period" | "from_period" | "to_period", _) => Some(period()),
         ("as_of", ParameterIn::Query) => Some(date()),
+        ("monthly_need", ParameterIn::Query) => Some(purl_core::patterns::positive_decimal()),
         ("reference", ParameterIn::Path) => Some(reference()),
         ("username", ParameterIn::Path) => Some(username()),
         ("code", ParameterIn::Path) if path.starts_with("/api/v1/catalogue/") => Some(item_code()),
