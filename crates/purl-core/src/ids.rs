@@ -201,8 +201,12 @@ impl<'de> Deserialize<'de> for Period {
 /// Parses an ISO date (`2025-12-03`), the only date form PURL accepts.
 pub fn parse_date(input: &str) -> Result<chrono::NaiveDate, IdError> {
     let trimmed = input.trim();
-    let valid =
-        trimmed.len() == 10 && trimmed.as_bytes()[4] == b'-' && trimmed.as_bytes()[7] == b'-';
+    // Exactly YYYY-MM-DD in ASCII digits: chrono alone also reads a space or tab in a field.
+    let valid = trimmed.len() == 10
+        && trimmed.bytes().enumerate().all(|(at, byte)| match at {
+            4 | 7 => byte == b'-',
+            _ => byte.is_ascii_digit(),
+        });
     chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
         .ok()
         .filter(|_| valid)
@@ -236,7 +240,15 @@ mod tests {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
         assert!(parse_date("2025-12-03").is_ok());
-        for bad in ["2025-12-3", "03/12/2025", "2025-02-30", "20251203"] {
+        for bad in [
+            "2025-12-3",
+            "03/12/2025",
+            "2025-02-30",
+            "20251203",
+            "2024-02-\t9",
+            "2024-02- 9",
+            "+202-01-01",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
     }
