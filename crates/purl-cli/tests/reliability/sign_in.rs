@@ -197,6 +197,8 @@ async fn a_thousand_wrong_passwords_from_fifty_addresses_reach_argon2_ten_times(
     // each (so the account is not locked), alternating which goes first; after each round the
     // real user signs in (ending the run of failures) and the window passes.
     let (mut known_checks, mut unknown_checks) = (Vec::new(), Vec::new());
+    // Each pair is measured back to back, so a slow moment of a busy machine slows both.
+    let mut ratios = Vec::new();
     for round in 0..3u8 {
         let client = client_from(Ipv4Addr::new(127, 0, 2, 2 + round));
         for (n, spoofed) in forwarded.iter().take(9).enumerate() {
@@ -204,15 +206,21 @@ async fn a_thousand_wrong_passwords_from_fifty_addresses_reach_argon2_ten_times(
             if n % 2 == 1 {
                 pair.reverse();
             }
+            let (mut known_time, mut unknown_time) = (None, None);
             for name in pair {
                 let (answer, time) =
                     attempt(&client, &server.base, name, "wrong again 123456", spoofed).await;
                 assert_eq!(answer.status, 401);
                 if name == FUNDER {
                     known_checks.push(time);
+                    known_time = Some(time);
                 } else {
                     unknown_checks.push(time);
+                    unknown_time = Some(time);
                 }
+            }
+            if let (Some(known), Some(unknown)) = (known_time, unknown_time) {
+                ratios.push(known.as_secs_f64() / unknown.as_secs_f64());
             }
         }
         let (answer, _) = attempt(&client, &server.base, FUNDER, PASSWORD, "10.0.0.1").await;
@@ -221,13 +229,17 @@ async fn a_thousand_wrong_passwords_from_fifty_addresses_reach_argon2_ten_times(
     }
     let known_ms = median_ms(&mut known_checks);
     let unknown_ms = median_ms(&mut unknown_checks);
+    ratios.sort_by(f64::total_cmp);
+    let ratio = ratios[ratios.len() / 2];
     run.figure(&format!(
-        "median latency of a checked wrong password (27 each): known {known_ms:.1} ms, unknown {unknown_ms:.1} ms ({:+.1} %)",
-        (known_ms / unknown_ms - 1.0) * 100.0
+        "median latency of a checked wrong password (27 each): known {known_ms:.1} ms, unknown {unknown_ms:.1} ms ({:+.1} %); median of the 27 pairs' ratios {:+.1} %",
+        (known_ms / unknown_ms - 1.0) * 100.0,
+        (ratio - 1.0) * 100.0
     ));
     assert!(
-        (known_ms / unknown_ms - 1.0).abs() <= 0.10,
-        "known {known_ms} ms vs unknown {unknown_ms} ms"
+        (ratio - 1.0).abs() <= 0.10,
+        "a known name's checked password takes {:+.1} % of an unknown one's (median of pairs)",
+        (ratio - 1.0) * 100.0
     );
     server.finish().await;
 }
