@@ -59,7 +59,8 @@ pub fn short_text(max: usize) -> String {
 }
 
 /// One of `words` (lower-case letters and '-'), as the parsers of closed lists read them.
-pub fn one_of(words: &[&str]) -> String {
+pub fn one_of<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    let words: Vec<&str> = words.into_iter().collect();
     assert!(
         words
             .iter()
@@ -71,20 +72,12 @@ pub fn one_of(words: &[&str]) -> String {
 
 /// [`crate::package::PackageStatus`].
 pub fn package_status() -> String {
-    let words: Vec<&str> = crate::package::PackageStatus::ALL
-        .iter()
-        .map(|status| status.as_str())
-        .collect();
-    one_of(&words)
+    one_of(crate::package::PackageStatus::ALL.map(|status| status.as_str()))
 }
 
 /// [`crate::participant::Party`].
 pub fn party() -> String {
-    let words: Vec<&str> = crate::participant::Party::ALL
-        .iter()
-        .map(|party| party.as_str())
-        .collect();
-    one_of(&words)
+    one_of(crate::participant::Party::ALL.map(|party| party.as_str()))
 }
 
 /// [`crate::ids::Period`]: a month of the years 2000 to 2999.
