@@ -6,21 +6,50 @@ use std::path::PathBuf;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// One reliability test's run: its name, its seed and a generator drawn from the seed. Runs take
-/// turns, so the figures of one are not disturbed by another.
+/// One reliability test's run: its name, its seed and a generator drawn from the seed. A run
+/// whose figures are timings or memory peaks runs alone, so no other run disturbs them; the
+/// others (their figures are counts) share the machine with one another.
 pub struct Run {
     name: &'static str,
     pub seed: u64,
-    _turn: tokio::sync::MutexGuard<'static, ()>,
+    _turn: Turn,
 }
 
-static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Held for the whole run.
+enum Turn {
+    Shared {
+        _guard: tokio::sync::RwLockReadGuard<'static, ()>,
+    },
+    Alone {
+        _guard: tokio::sync::RwLockWriteGuard<'static, ()>,
+    },
+}
+
+static TURN: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 impl Run {
-    /// Waits for its turn, then starts a run with the seed of `PURL_SEED`, or a fresh one, and
-    /// prints how to replay it.
+    /// Starts a run beside other runs whose figures are counts (see [`Run::start_alone`]).
     pub async fn start(name: &'static str) -> Run {
-        let turn = TURN.lock().await;
+        Self::start_with(
+            name,
+            Turn::Shared {
+                _guard: TURN.read().await,
+            },
+        )
+    }
+
+    /// Waits until no other run is going, then starts a run that measures time or memory.
+    pub async fn start_alone(name: &'static str) -> Run {
+        Self::start_with(
+            name,
+            Turn::Alone {
+                _guard: TURN.write().await,
+            },
+        )
+    }
+
+    /// Starts a run with the seed of `PURL_SEED`, or a fresh one, and prints how to replay it.
+    fn start_with(name: &'static str, turn: Turn) -> Run {
         let seed = std::env::var("PURL_SEED")
             .ok()
             .and_then(|text| text.parse().ok())

@@ -111,7 +111,7 @@ fn tally(answers: &[(Answer, Duration)]) -> std::collections::BTreeMap<String, u
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_wrong_passwords_from_fifty_addresses_reach_argon2_ten_times() {
-    let run = Run::start("sign_in_abuse").await;
+    let run = Run::start_alone("sign_in_abuse").await;
     let mut rng = run.rng();
     let clock = TestClock::new();
     let server = Server::start_clocked(purl_server::ServerConfig::default(), clock.clone())
@@ -256,7 +256,7 @@ fn peak_kib(pid: u32) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_simultaneous_sign_ins_hash_two_at_a_time() {
-    let run = Run::start("sign_in_burst").await;
+    let run = Run::start_alone("sign_in_burst").await;
     let installation = Installation::new();
     let (mut process, address) = installation.serve(&[]);
     let base = format!("http://{address}");
@@ -301,7 +301,7 @@ async fn two_hundred_simultaneous_sign_ins_hash_two_at_a_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn at_most_two_password_hashes_run_at_once() {
-    let run = Run::start("sign_in_concurrency").await;
+    let run = Run::start_alone("sign_in_concurrency").await;
     let server = Server::start().await.unwrap();
     let clients: Vec<reqwest::Client> = (0..ADDRESSES)
         .map(|n| client_from(Ipv4Addr::new(127, 0, 5, n + 2)))
