@@ -52,6 +52,10 @@ enum Command {
     Xlsx {
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
+        /// Imports into this many fresh installations, each followed by python-calamine reading
+        /// the same file (the machine's speed drifts; best of each is compared).
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
     },
     /// Generates allocation inputs (`purl allocate --generate`) and times reading, allocating and
     /// writing them, best of `--runs`.
@@ -85,7 +89,7 @@ fn main() -> anyhow::Result<()> {
             seed,
             runs,
         } => allocation(&lines, funds, seed, runs),
-        Command::Xlsx { rows } => runtime.block_on(xlsx::run(rows)),
+        Command::Xlsx { rows, runs } => runtime.block_on(xlsx::run(rows, runs.max(1))),
     }
 }
 

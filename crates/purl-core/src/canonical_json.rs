@@ -3,10 +3,15 @@
 //! without building a `serde_json::Value` (which allocates a map and a key for every object and
 //! is most of the cost of encoding a large event).
 //!
-//! Each object's members are written to a scratch buffer as they come, then copied out in key
-//! order; a key given twice keeps its last value, as a map does.
+//! Each object's members are written in place as they come; when their keys did not come in order
+//! (or one came twice), they are moved aside and copied back in key order, a key given twice
+//! keeping its last value, as a map does.
 
 use std::fmt::Display;
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::ops::Range;
 
 use serde::ser::{self, Serialize};
 
@@ -45,68 +50,103 @@ struct Writer<'a> {
 /// An object being written: each member's key and where its value is in `scratch`.
 struct Object<'a> {
     out: &'a mut Vec<u8>,
-    scratch: Vec<u8>,
-    members: Vec<(String, std::ops::Range<usize>)>,
+    /// Where the members begin in `out` (just after the `{`).
+    start: usize,
+    /// Each member's key and where its `"key":value` text is in `out`.
+    members: Vec<(Cow<'static, str>, Range<usize>)>,
+    /// The key of a map entry whose value is still to come.
     key: Option<String>,
-    /// For `{"variant": {...}}`: the variant's name, written around the object at the end.
-    variant: Option<&'static str>,
+    /// Whether the members so far came in key order, each key once (then nothing moves).
+    in_order: bool,
+    variant: bool,
 }
 
 impl<'a> Object<'a> {
-    fn new(out: &'a mut Vec<u8>, variant: Option<&'static str>) -> Self {
+    fn new(out: &'a mut Vec<u8>, variant: Option<&'static str>, members: usize) -> Self {
+        if let Some(variant) = variant {
+            out.push(b'{');
+            string(out, variant);
+            out.push(b':');
+        }
+        out.push(b'{');
         Object {
+            start: out.len(),
             out,
-            scratch: Vec::new(),
-            members: Vec::new(),
+            members: Vec::with_capacity(members),
             key: None,
-            variant,
+            in_order: true,
+            variant: variant.is_some(),
         }
     }
 
-    fn member<T: Serialize + ?Sized>(&mut self, key: String, value: &T) -> Result<(), Error> {
-        let start = self.scratch.len();
-        value.serialize(Writer {
-            out: &mut self.scratch,
-        })?;
-        self.members.push((key, start..self.scratch.len()));
+    fn member<T: Serialize + ?Sized>(
+        &mut self,
+        key: Cow<'static, str>,
+        value: &T,
+    ) -> Result<(), Error> {
+        if let Some((last, _)) = self.members.last() {
+            self.in_order &= last.as_bytes() < key.as_bytes();
+            self.out.push(b',');
+        }
+        let start = self.out.len();
+        string(self.out, &key);
+        self.out.push(b':');
+        value.serialize(Writer { out: self.out })?;
+        self.members.push((key, start..self.out.len()));
         Ok(())
     }
 
     fn finish(mut self) {
-        // Sorted by key; of equal keys the last given wins (a stable sort keeps their order).
-        self.members
-            .sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        if let Some(variant) = self.variant {
-            self.out.push(b'{');
-            string(self.out, variant);
-            self.out.push(b':');
-        }
-        self.out.push(b'{');
-        let mut first = true;
-        for (index, (key, range)) in self.members.iter().enumerate() {
-            if self
-                .members
-                .get(index + 1)
-                .is_some_and(|(next, _)| next == key)
-            {
-                continue;
-            }
-            if !first {
-                self.out.push(b',');
-            }
-            first = false;
-            string(self.out, key);
-            self.out.push(b':');
-            self.out.extend_from_slice(&self.scratch[range.clone()]);
+        if !self.in_order {
+            self.put_in_order();
         }
         self.out.push(b'}');
-        if self.variant.is_some() {
+        if self.variant {
             self.out.push(b'}');
         }
     }
+
+    /// Rewrites the members in key order, a key given twice keeping its last value (as a map
+    /// does); the sort is stable, so of equal keys the last written comes last.
+    fn put_in_order(&mut self) {
+        self.members
+            .sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        MEMBERS.with_borrow_mut(|written| {
+            written.clear();
+            written.extend_from_slice(&self.out[self.start..]);
+            self.out.truncate(self.start);
+            let mut first = true;
+            for (index, (key, range)) in self.members.iter().enumerate() {
+                if self
+                    .members
+                    .get(index + 1)
+                    .is_some_and(|(next, _)| next == key)
+                {
+                    continue;
+                }
+                if !first {
+                    self.out.push(b',');
+                }
+                first = false;
+                let range = range.start - self.start..range.end - self.start;
+                self.out.extend_from_slice(&written[range]);
+            }
+            if written.capacity() > MEMBERS_KEPT_BYTES {
+                *written = Vec::new();
+            }
+        });
+    }
 }
 
-/// An array being written; `variant` as for [`Object`].
+thread_local! {
+    /// The members of an object being put in order, moved aside (one buffer a thread: an object's
+    /// members are all written before it is put in order).
+    static MEMBERS: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer of moved members larger than this is freed after use rather than kept.
+const MEMBERS_KEPT_BYTES: usize = 1 << 20;
+
 struct Array<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
@@ -287,12 +327,12 @@ impl<'a> ser::Serializer for Writer<'a> {
         Ok(Array::new(self.out, Some(variant)))
     }
 
-    fn serialize_map(self, _: Option<usize>) -> Result<Object<'a>, Error> {
-        Ok(Object::new(self.out, None))
+    fn serialize_map(self, members: Option<usize>) -> Result<Object<'a>, Error> {
+        Ok(Object::new(self.out, None, members.unwrap_or(0)))
     }
 
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Object<'a>, Error> {
-        Ok(Object::new(self.out, None))
+    fn serialize_struct(self, _: &'static str, members: usize) -> Result<Object<'a>, Error> {
+        Ok(Object::new(self.out, None, members))
     }
 
     fn serialize_struct_variant(
@@ -300,9 +340,9 @@ impl<'a> ser::Serializer for Writer<'a> {
         _: &'static str,
         _: u32,
         variant: &'static str,
-        _: usize,
+        members: usize,
     ) -> Result<Object<'a>, Error> {
-        Ok(Object::new(self.out, Some(variant)))
+        Ok(Object::new(self.out, Some(variant), members))
     }
 }
 
@@ -343,7 +383,7 @@ impl ser::SerializeMap for Object<'_> {
             .key
             .take()
             .ok_or_else(|| Error("a map value without a key".into()))?;
-        self.member(key, value)
+        self.member(Cow::Owned(key), value)
     }
 
     fn end(self) -> Result<(), Error> {
@@ -363,7 +403,7 @@ macro_rules! struct_impl {
                 key: &'static str,
                 value: &T,
             ) -> Result<(), Error> {
-                self.member(key.to_owned(), value)
+                self.member(Cow::Borrowed(key), value)
             }
 
             fn end(self) -> Result<(), Error> {

@@ -207,9 +207,14 @@ pub fn parse_date(input: &str) -> Result<chrono::NaiveDate, IdError> {
             4 | 7 => byte == b'-',
             _ => byte.is_ascii_digit(),
         });
-    chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
-        .ok()
-        .filter(|_| valid)
+    // The fields are ASCII digits, so each parses; the calendar decides whether the day exists.
+    let field = |range: std::ops::Range<usize>| trimmed[range].parse::<u32>().ok();
+    valid
+        .then(|| {
+            let year = i32::try_from(field(0..4)?).ok()?;
+            chrono::NaiveDate::from_ymd_opt(year, field(5..7)?, field(8..10)?)
+        })
+        .flatten()
         .ok_or_else(|| IdError {
             what: "date",
             value: input.to_owned(),
@@ -250,6 +255,20 @@ mod tests {
             "+202-01-01",
         ] {
             assert!(parse_date(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_date(" 2024-02-29 ").unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
+        );
+    }
+
+    proptest::proptest! {
+        /// Every YYYY-MM-DD text, real day or not, is read as chrono reads that format.
+        #[test]
+        fn dates_are_read_as_chrono_reads_them(year in 0u32..10_000, month in 0u32..14, day in 0u32..33) {
+            let text = format!("{year:04}-{month:02}-{day:02}");
+            let chrono = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
+            proptest::prop_assert_eq!(parse_date(&text).ok(), chrono);
         }
     }
 }

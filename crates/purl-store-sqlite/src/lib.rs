@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite file in WAL mode with `synchronous = FULL`, so an
 //! acknowledged write survives a crash or power loss.
 
+mod checkpoint;
 mod reader;
 mod rows;
 
@@ -33,6 +34,7 @@ pub const EVENTS_PAGE_MAX: u32 = 10_000;
 pub struct SqliteStore {
     pool: SqlitePool,
     reader: reader::Reader,
+    checkpointer: checkpoint::Checkpointer,
 }
 
 fn unavailable(error: sqlx::Error) -> StoreError {
@@ -98,6 +100,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Checkpoints are made by `checkpoint::Checkpointer`, not inside commits.
+            .pragma("wal_autocheckpoint", "0")
             .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS));
         let pool = SqlitePoolOptions::new()
             .max_connections(POOL_CONNECTIONS_MAX)
@@ -109,6 +113,7 @@ impl SqliteStore {
             .await
             .map_err(|error| StoreError::Other(Box::new(error)))?;
         Ok(Self {
+            checkpointer: checkpoint::Checkpointer::start(pool.clone()),
             pool,
             reader: reader::Reader::new(path),
         })
@@ -165,7 +170,9 @@ impl Store for SqliteStore {
     async fn commit(&self, expected_head: u64, commit: Commit) -> Result<(), StoreError> {
         let mut connection = begin(&self.pool).await?;
         let written = write_commit(&mut connection, expected_head, &commit).await;
-        end(connection, written).await
+        end(connection, written).await?;
+        self.checkpointer.after_write();
+        Ok(())
     }
 
     async fn events(&self, after: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
@@ -237,6 +244,7 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(other)?;
+        self.checkpointer.after_write();
         Ok(())
     }
 
@@ -285,6 +293,7 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(other)?;
+        self.checkpointer.after_write();
         Ok(())
     }
 
@@ -305,6 +314,7 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(other)?;
+        self.checkpointer.after_write();
         Ok(())
     }
 
@@ -315,6 +325,7 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(other)?;
+        self.checkpointer.after_write();
         Ok(())
     }
 
@@ -329,7 +340,9 @@ impl Store for SqliteStore {
     async fn log_access(&self, entries: Vec<AccessEntry>) -> Result<(), StoreError> {
         let mut connection = begin(&self.pool).await?;
         let written = write_access_log(&mut connection, entries).await;
-        end(connection, written).await
+        end(connection, written).await?;
+        self.checkpointer.after_write();
+        Ok(())
     }
 
     async fn access_log(&self, after: u64, limit: u32) -> Result<Vec<AccessEntry>, StoreError> {

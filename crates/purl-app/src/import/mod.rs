@@ -172,6 +172,21 @@ impl Source<'_> {
         }
     }
 
+    /// The source's cells, and `check` of each row when the reading could run it on the way (a
+    /// workbook's rows are checked as they are read, on a second core).
+    fn read_checked<T: Send>(
+        &self,
+        progress: Progress<'_>,
+        check: table::RowCheck<T>,
+    ) -> Result<(Grid, Option<Vec<T>>), Vec<ImportProblem>> {
+        match *self {
+            Source::Csv(_) => self.read(progress).map(|grid| (grid, None)),
+            Source::Xlsx { bytes, sheet } => {
+                xlsx::read_sheet_checked(bytes, sheet, progress, Some(check))
+            }
+        }
+    }
+
     /// `problems` found in the source's rows, with what the source adds to explain them.
     fn explain(&self, problems: Vec<ImportProblem>) -> Vec<ImportProblem> {
         match *self {
@@ -204,8 +219,48 @@ fn parse(
         ImportKind::Payments => payments::parse(grid, state),
         ImportKind::Fx => fx::parse(grid, state, file),
         ImportKind::Gdp => gdp::parse(grid, state, file),
-        ImportKind::Requirements { period } => requirements::parse(grid, state, period),
+        ImportKind::Requirements { period } => requirements::parse(grid, state, period, None),
     }
+}
+
+/// Reads `source` and checks its rows against `state`: problems of reading as found, problems of
+/// rows with what the source adds to explain them. Tells `progress` of the steps `reading` (rows
+/// of a workbook) and `checking` (rows).
+fn read_and_parse(
+    kind: ImportKind,
+    source: &Source<'_>,
+    state: &State,
+    file: &str,
+    progress: Progress<'_>,
+) -> Result<Parsed, Vec<ImportProblem>> {
+    let parsed = match kind {
+        ImportKind::Requirements { period } => {
+            let (grid, checked) = source.read_checked(progress, requirements::check_row)?;
+            checking(grid, progress, |grid| {
+                requirements::parse(grid, state, period, checked)
+            })
+        }
+        other => {
+            let grid = source.read(progress)?;
+            checking(grid, progress, |grid| parse(other, grid, state, file))
+        }
+    };
+    parsed.map_err(|problems| source.explain(problems))
+}
+
+/// `parse` of `grid`, as the step `checking`; the grid is freed in the background (a large file's
+/// cells take a while to free, and nothing waits for them).
+fn checking(
+    grid: Grid,
+    progress: Progress<'_>,
+    parse: impl FnOnce(&Grid) -> Result<Parsed, Vec<ImportProblem>>,
+) -> Result<Parsed, Vec<ImportProblem>> {
+    let rows = grid.rows.len() as u64;
+    progress("checking", 0, rows);
+    let parsed = parse(&grid);
+    std::thread::spawn(move || drop(grid));
+    progress("checking", rows, rows);
+    parsed
 }
 
 /// A file to import larger than this is refused before it is read: a million rows of any kind
@@ -221,10 +276,7 @@ pub fn check_file(
     state: &State,
     file: &str,
 ) -> Result<usize, Vec<ImportProblem>> {
-    let grid = source.read(&unwatched)?;
-    parse(kind, &grid, state, file)
-        .map(|parsed| parsed.commands.len())
-        .map_err(|problems| source.explain(problems))
+    read_and_parse(kind, source, state, file, &unwatched).map(|parsed| parsed.commands.len())
 }
 
 impl<S: Store> App<S> {
@@ -269,14 +321,9 @@ impl<S: Store> App<S> {
             }
             AppError::Rejected(problems)
         };
-        let grid = source.read(progress).map_err(name_problems)?;
-        let rows = grid.rows.len() as u64;
-        progress("checking", 0, rows);
         let state = self.state().await?;
-        let parsed = parse(kind, &grid, &state, file)
-            .map_err(|problems| name_problems(source.explain(problems)))?;
-        drop(grid);
-        progress("checking", rows, rows);
+        let parsed =
+            read_and_parse(kind, &source, &state, file, progress).map_err(name_problems)?;
         tracing::info!(
             file,
             kind = kind.name(),

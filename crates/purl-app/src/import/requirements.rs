@@ -42,60 +42,96 @@ struct ItemRow {
     unit_price: Money,
 }
 
+/// What one row says, checked on its own: its rank (when readable, to find ranks given twice),
+/// its item and line (when every cell is good) and the problems of its cells.
+pub(crate) struct CheckedRow {
+    number: usize,
+    rank: Option<u32>,
+    line: Option<(ItemRow, NewLine)>,
+    problems: Vec<ImportProblem>,
+}
+
+/// Checks one row on its own (see `table::RowCheck`).
+pub(crate) fn check_row(row: &Row<'_>) -> CheckedRow {
+    let mut problems = Vec::new();
+    let rank = cell(
+        &mut problems,
+        row,
+        "rank",
+        row.get("rank")
+            .parse::<u32>()
+            .map_err(|_| format!("'{}' is not a rank (1, 2, ...)", row.get("rank"))),
+    );
+    let item = parse_item(row, &mut problems);
+    let quantity = cell(
+        &mut problems,
+        row,
+        "quantity",
+        parse_quantity(row.get("quantity")),
+    );
+    let needed_by = cell(
+        &mut problems,
+        row,
+        "needed_by",
+        parse_date(row.get("needed_by")),
+    );
+    let justification = cell(
+        &mut problems,
+        row,
+        "justification",
+        Text::parse(row.get("justification")),
+    );
+    let line = match (item, quantity, needed_by, justification) {
+        (Some(item), Some(quantity), Some(needed_by), Some(justification))
+            if problems.is_empty() =>
+        {
+            let line = NewLine {
+                item: item.code.clone(),
+                quantity,
+                needed_by,
+                justification,
+            };
+            Some((item, line))
+        }
+        _ => None,
+    };
+    CheckedRow {
+        number: row.number,
+        rank,
+        line,
+        problems,
+    }
+}
+
+/// The commands of the list in `grid`: its rows' checks are `checked` when they were made as the
+/// file was read, otherwise they are made here.
 pub(crate) fn parse(
     grid: &Grid,
     state: &State,
     period: Period,
+    checked: Option<Vec<CheckedRow>>,
 ) -> Result<Parsed, Vec<ImportProblem>> {
     let table = table::read(grid, &COLUMNS, &[])?;
+    let checks = checked
+        .filter(|checks| checks.len() == table.rows.len())
+        .unwrap_or_else(|| table::check_rows(&table.rows, check_row));
     let mut problems = Vec::new();
     let mut ranked: Vec<(u32, usize, NewLine)> = Vec::new();
-    let mut ranks: HashMap<u32, usize> = HashMap::new();
+    let mut ranks: HashMap<u32, usize> = HashMap::with_capacity(table.rows.len());
     let mut commands = Vec::new();
     let mut new_items: HashMap<ItemCode, usize> = HashMap::new();
-    for row in &table.rows {
-        let before = problems.len();
-        let rank = cell(
-            &mut problems,
-            row,
-            "rank",
-            row.get("rank")
-                .parse::<u32>()
-                .map_err(|_| format!("'{}' is not a rank (1, 2, ...)", row.get("rank"))),
-        );
-        let item = parse_item(row, &mut problems);
-        let quantity = cell(
-            &mut problems,
-            row,
-            "quantity",
-            parse_quantity(row.get("quantity")),
-        );
-        let needed_by = cell(
-            &mut problems,
-            row,
-            "needed_by",
-            parse_date(row.get("needed_by")),
-        );
-        let justification = cell(
-            &mut problems,
-            row,
-            "justification",
-            Text::parse(row.get("justification")),
-        );
-        if let Some(rank) = rank {
-            if let Some(first) = ranks.insert(rank, row.number) {
+    for (row, checked) in table.rows.iter().zip(checks) {
+        problems.extend(checked.problems);
+        if let Some(rank) = checked.rank {
+            if let Some(first) = ranks.insert(rank, checked.number) {
                 problems.push(row.problem(
                     "rank",
                     format!("rank {rank} is given twice (also on row {first})"),
                 ));
+                continue;
             }
         }
-        if problems.len() > before {
-            continue;
-        }
-        let (Some(rank), Some(item), Some(quantity), Some(needed_by), Some(justification)) =
-            (rank, item, quantity, needed_by, justification)
-        else {
+        let (Some(rank), Some((item, line))) = (checked.rank, checked.line) else {
             continue;
         };
         if let Some(command) = item_command(state, row, &item, &mut new_items, &mut problems) {
@@ -105,16 +141,7 @@ pub(crate) fn parse(
                 column_for,
             });
         }
-        ranked.push((
-            rank,
-            row.number,
-            NewLine {
-                item: item.code,
-                quantity,
-                needed_by,
-                justification,
-            },
-        ));
+        ranked.push((rank, row.number, line));
     }
     ranked.sort_by_key(|(rank, _, _)| *rank);
     for (index, (rank, number, _)) in ranked.iter().enumerate() {
@@ -204,9 +231,10 @@ fn item_command(
     problems: &mut Vec<ImportProblem>,
 ) -> Option<Command> {
     let Some(known) = state.items.get(&item.code) else {
-        if new_items.insert(item.code.clone(), row.number).is_some() {
+        if new_items.contains_key(&item.code) {
             return None;
         }
+        new_items.insert(item.code.clone(), row.number);
         return Some(Command::AddItem {
             code: item.code.clone(),
             name: item.name.clone(),

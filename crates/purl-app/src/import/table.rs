@@ -66,10 +66,15 @@ impl Grid {
 
     /// Adds row `number`, its cells as written (see [`unescape`]).
     pub(crate) fn push(&mut self, number: usize, mut cells: Vec<String>) {
-        for cell in &mut cells {
-            unescape(cell);
-        }
+        unescape_all(&mut cells);
         self.rows.push((number, cells));
+    }
+}
+
+/// Every cell of a row as written (see [`unescape`]).
+pub(crate) fn unescape_all(cells: &mut [String]) {
+    for cell in cells {
+        unescape(cell);
     }
 }
 
@@ -89,7 +94,16 @@ pub(crate) struct Row<'a> {
     cells: &'a [String],
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
+    /// Row `number` (1-based, the header is row 1) of cells under `header`.
+    pub fn new(number: usize, header: &'a [String], cells: &'a [String]) -> Self {
+        Row {
+            number,
+            header,
+            cells,
+        }
+    }
+
     /// The trimmed cell of `column` (a column the table was read with).
     pub fn get(&self, column: &str) -> &str {
         self.header
@@ -130,11 +144,7 @@ pub(crate) fn read<'a>(
                 });
                 return None;
             }
-            Some(Row {
-                number: *number,
-                header: &grid.header,
-                cells,
-            })
+            Some(Row::new(*number, &grid.header, cells))
         })
         .collect();
     if problems.is_empty() {
@@ -208,6 +218,32 @@ fn check_header(
     } else {
         Err(problems)
     }
+}
+
+/// Rows beyond this many are checked on every core.
+const ROWS_CHECKED_ALONE_MAX: usize = 10_000;
+
+/// A check of one row on its own, which needs no other row: it can run while the rest of the file
+/// is still being read (see `xlsx::read_sheet`).
+pub(crate) type RowCheck<T> = fn(&Row<'_>) -> T;
+
+/// `check` of every row, in order; a long table is checked on every core at once.
+pub(crate) fn check_rows<T: Send>(rows: &[Row<'_>], check: RowCheck<T>) -> Vec<T> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if rows.len() <= ROWS_CHECKED_ALONE_MAX || cores == 1 {
+        return rows.iter().map(check).collect();
+    }
+    let share = rows.len().div_ceil(cores);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = rows
+            .chunks(share)
+            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<T>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().expect("checking rows does not panic"))
+            .collect()
+    })
 }
 
 /// Parses `true`/`false`, or `default` when empty.

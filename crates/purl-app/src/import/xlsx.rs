@@ -7,9 +7,9 @@
 
 use std::io::Cursor;
 
-use calamine::{DataRef, Reader, Xlsx};
+use calamine::{DataRef, Reader, Xlsx, XlsxCellFormula};
 
-use super::table::{too_many_rows, Grid, IMPORT_ROWS_MAX};
+use super::table::{too_many_rows, unescape_all, Grid, Row, RowCheck, IMPORT_ROWS_MAX};
 use super::ImportProblem;
 use crate::Progress;
 
@@ -95,13 +95,11 @@ fn cell_text(cell: &DataRef<'_>) -> Result<String, String> {
         DataRef::String(text) => Ok(text.clone()),
         DataRef::SharedString(text) => Ok((*text).to_owned()),
         DataRef::Int(value) => Ok(value.to_string()),
-        DataRef::Float(value) if value.is_finite() => Ok(format!("{value}")),
+        DataRef::Float(value) if value.is_finite() => Ok(number_text(*value)),
         DataRef::Float(value) => Err(format!("holds the number {value}")),
         DataRef::Bool(value) => Ok(value.to_string()),
         DataRef::DateTime(value) => match value.as_datetime() {
-            Some(moment) if moment.time() == chrono::NaiveTime::MIN => {
-                Ok(moment.date().format("%Y-%m-%d").to_string())
-            }
+            Some(moment) if moment.time() == chrono::NaiveTime::MIN => Ok(date_text(moment.date())),
             Some(moment) => Err(format!(
                 "holds a date with a time of day ({moment}); give the date only"
             )),
@@ -113,6 +111,28 @@ fn cell_text(cell: &DataRef<'_>) -> Result<String, String> {
     }
 }
 
+/// A number in its shortest exact decimal form, as Rust writes an `f64` (`577000000.1`, `12`). A
+/// whole number below 2^53 is written as the integer it is: the same text, found far quicker.
+fn number_text(value: f64) -> String {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if value.trunc() == value && value.abs() < EXACT && !(value == 0.0 && value.is_sign_negative())
+    {
+        // Exact: a whole number of magnitude below 2^53 converts to i64 without loss.
+        return (value as i64).to_string();
+    }
+    format!("{value}")
+}
+
+/// A date as `YYYY-MM-DD`.
+fn date_text(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike as _;
+    if (0..=9999).contains(&date.year()) {
+        format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+    } else {
+        date.format("%Y-%m-%d").to_string()
+    }
+}
+
 /// A cell that cannot be read: where it is (0-based) and why.
 struct BadCell {
     row: u32,
@@ -120,72 +140,192 @@ struct BadCell {
     reason: String,
 }
 
-/// The filled cells of a sheet as text, row by row in the sheet's order, read in one pass.
-struct Cells {
+/// The filled cells of a sheet as text, row by row in the sheet's order, each row checked (when
+/// a check is given) as soon as it is complete.
+struct Cells<T> {
     /// Each filled row's 0-based number and cells (by absolute column; unfilled ones empty).
     rows: Vec<(u32, Vec<String>)>,
     /// The leftmost filled column.
     left: u32,
     bad: Vec<BadCell>,
+    checking: Option<Checking<T>>,
 }
 
-fn read_cells<R: std::io::Read + std::io::Seek>(
-    workbook: &mut Xlsx<R>,
-    name: &str,
-    progress: Progress<'_>,
-) -> Result<Cells, String> {
-    let mut reader = workbook
-        .worksheet_cells_reader(name)
-        .map_err(|error| error.to_string())?;
-    let rows = u64::from(reader.dimensions().end.0) + 1;
-    let mut cells = Cells {
-        rows: Vec::new(),
-        left: u32::MAX,
-        bad: Vec::new(),
-    };
-    while let Some(cell) = reader
-        .next_cell_with_formula()
-        .map_err(|error| error.to_string())?
-    {
+/// Rows checked while the sheet is read, under the header as first read. The checks hold for the
+/// grid the sheet becomes only when no later row is filled left of the header (which would move
+/// every column); `valid` says so.
+struct Checking<T> {
+    check: RowCheck<T>,
+    /// The header row's leftmost filled column and its trimmed names, once read.
+    header: Option<(u32, Vec<String>)>,
+    checked: Vec<T>,
+    valid: bool,
+}
+
+impl<T> Cells<T> {
+    fn new(check: Option<RowCheck<T>>) -> Self {
+        Cells {
+            rows: Vec::new(),
+            left: u32::MAX,
+            bad: Vec::new(),
+            checking: check.map(|check| Checking {
+                check,
+                header: None,
+                checked: Vec::new(),
+                valid: true,
+            }),
+        }
+    }
+
+    /// Takes one cell as read; false once the sheet has more rows than an import may have (the
+    /// reading can stop).
+    fn add(&mut self, cell: XlsxCellFormula<'_>) -> bool {
         let (row, column) = cell.pos;
         let text = match (&cell.formula, cell_text(&cell.value)) {
             (Some(formula), _) if !formula.is_empty() => {
-                cells.bad.push(BadCell {
+                self.bad.push(BadCell {
                     row,
                     column,
                     reason: format!("holds the formula ={formula}; paste its value instead"),
                 });
-                continue;
+                return true;
             }
-            (_, Ok(text)) if text.is_empty() => continue,
+            (_, Ok(text)) if text.is_empty() => return true,
             (_, Ok(text)) => text,
             (_, Err(reason)) => {
-                cells.bad.push(BadCell {
+                self.bad.push(BadCell {
                     row,
                     column,
                     reason,
                 });
-                continue;
+                return true;
             }
         };
-        if cells.rows.last().is_none_or(|(last, _)| *last != row) {
-            if cells.rows.len() > IMPORT_ROWS_MAX {
-                break;
+        if self.rows.last().is_none_or(|(last, _)| *last != row) {
+            if self.rows.len() > IMPORT_ROWS_MAX {
+                return false;
             }
-            if cells.rows.len().is_multiple_of(ROWS_PER_REPORT) {
-                progress("reading", u64::from(row), rows);
-            }
-            cells.rows.push((row, Vec::new()));
+            self.check_last_row();
+            self.rows.push((row, Vec::new()));
         }
-        let (_, record) = cells.rows.last_mut().expect("a row was just pushed");
+        let (_, record) = self.rows.last_mut().expect("a row was just pushed");
         let index = column as usize;
         if record.len() <= index {
             record.resize(index + 1, String::new());
         }
         record[index] = text;
-        cells.left = cells.left.min(column);
+        self.left = self.left.min(column);
+        true
     }
-    Ok(cells)
+
+    /// Checks the last row read, now complete: the first is the header.
+    fn check_last_row(&mut self) {
+        let (Some(checking), Some((row, record))) = (&mut self.checking, self.rows.last_mut())
+        else {
+            return;
+        };
+        if !checking.valid {
+            return;
+        }
+        let Some((left, header)) = &checking.header else {
+            let left = record.iter().position(|cell| !cell.is_empty()).unwrap_or(0);
+            let names = record[left..]
+                .iter()
+                .map(|cell| cell.trim().to_owned())
+                .collect();
+            checking.header = Some((u32::try_from(left).unwrap_or(u32::MAX), names));
+            checking.valid = *row == 0;
+            return;
+        };
+        let left = *left as usize;
+        if record.iter().take(left).any(|cell| !cell.is_empty()) {
+            checking.valid = false;
+            return;
+        }
+        let cells = record.get_mut(left..).unwrap_or_default();
+        unescape_all(cells);
+        let number = *row as usize + 1;
+        checking
+            .checked
+            .push((checking.check)(&Row::new(number, header, cells)));
+    }
+
+    /// The rows' checks, when they hold for the grid of these rows with its leftmost column
+    /// `left`.
+    fn checked(&mut self, left: u32) -> Option<Vec<T>> {
+        self.check_last_row();
+        let checking = self.checking.take()?;
+        let holds = checking.valid
+            && checking.header.as_ref().map(|(first, _)| *first) == Some(left)
+            && checking.checked.len() + 1 == self.rows.len();
+        holds.then_some(checking.checked)
+    }
+}
+
+/// Cells passed at a time from the thread parsing the sheet's XML to the one turning them into
+/// text, and how many such batches may wait: the two steps run side by side.
+const CELLS_PER_BATCH: usize = 4_096;
+const BATCHES_WAITING: usize = 8;
+
+/// Reads every cell of sheet `name` in one pass: this thread parses the XML while a second one
+/// turns the cells into text and checks each row with `check`.
+fn read_cells<R: std::io::Read + std::io::Seek, T: Send>(
+    workbook: &mut Xlsx<R>,
+    name: &str,
+    progress: Progress<'_>,
+    check: Option<RowCheck<T>>,
+) -> Result<Cells<T>, String> {
+    let mut reader = workbook
+        .worksheet_cells_reader(name)
+        .map_err(|error| error.to_string())?;
+    let rows = u64::from(reader.dimensions().end.0) + 1;
+    let (send, receive) =
+        std::sync::mpsc::sync_channel::<Vec<XlsxCellFormula<'_>>>(BATCHES_WAITING);
+    std::thread::scope(|scope| {
+        let texts = scope.spawn(move || {
+            let mut cells = Cells::new(check);
+            for batch in receive {
+                for cell in batch {
+                    if !cells.add(cell) {
+                        // Dropping the receiver stops the reading.
+                        return cells;
+                    }
+                }
+            }
+            cells
+        });
+        let read = (|| {
+            let mut batch = Vec::with_capacity(CELLS_PER_BATCH);
+            let (mut row, mut rows_seen) = (None, 0_usize);
+            while let Some(cell) = reader
+                .next_cell_with_formula()
+                .map_err(|error| error.to_string())?
+            {
+                if row != Some(cell.pos.0) {
+                    row = Some(cell.pos.0);
+                    if rows_seen.is_multiple_of(ROWS_PER_REPORT) {
+                        progress("reading", u64::from(cell.pos.0), rows);
+                    }
+                    rows_seen += 1;
+                }
+                batch.push(cell);
+                if batch.len() == CELLS_PER_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(CELLS_PER_BATCH));
+                    if send.send(full).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            // The receiver is gone only when it has seen enough rows.
+            let _ = send.send(batch);
+            Ok(())
+        })();
+        drop(send);
+        let cells = texts
+            .join()
+            .expect("turning cells into text does not panic");
+        read.map(|()| cells)
+    })
 }
 
 /// `problems`, preceded by one for each merged cell of the header: merged header cells leave all
@@ -238,6 +378,18 @@ pub fn read_sheet(
     sheet: Option<&str>,
     progress: Progress<'_>,
 ) -> Result<Grid, Vec<ImportProblem>> {
+    read_sheet_checked::<()>(bytes, sheet, progress, None).map(|(grid, _)| grid)
+}
+
+/// [`read_sheet`], with `check` run on each row while the sheet is still being read: the grid,
+/// and the check of each of its rows when they hold for it (otherwise the caller checks the rows
+/// of the grid).
+pub(crate) fn read_sheet_checked<T: Send>(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    progress: Progress<'_>,
+    check: Option<RowCheck<T>>,
+) -> Result<(Grid, Option<Vec<T>>), Vec<ImportProblem>> {
     let file_problem = |message: String| vec![ImportProblem::file_level(message)];
     check_unpacked_size(bytes).map_err(file_problem)?;
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
@@ -259,12 +411,15 @@ pub fn read_sheet(
             .cloned()
             .ok_or_else(|| file_problem("the workbook has no sheet".into()))?,
     };
-    let Cells {
-        mut rows,
-        left,
-        bad,
-    } = read_cells(&mut workbook, &name, progress)
+    let mut cells = read_cells(&mut workbook, &name, progress, check)
         .map_err(|error| file_problem(format!("sheet '{name}': {error}")))?;
+    let bad = std::mem::take(&mut cells.bad);
+    let left = bad
+        .iter()
+        .map(|cell| cell.column)
+        .fold(cells.left, u32::min);
+    let checked = cells.checked(left);
+    let mut rows = cells.rows;
     if rows.len() > IMPORT_ROWS_MAX {
         return Err(vec![too_many_rows()]);
     }
@@ -280,7 +435,6 @@ pub fn read_sheet(
             )))
         }
     }
-    let left = bad.iter().map(|cell| cell.column).fold(left, u32::min);
     let skip = left as usize;
     let width = rows
         .iter()
@@ -326,7 +480,7 @@ pub fn read_sheet(
         // Excel shows 0-based row `row` as row `row + 1`; the header is row 1.
         grid.push(row as usize + 1, cells);
     }
-    Ok(grid)
+    Ok((grid, checked))
 }
 
 #[cfg(test)]
@@ -343,8 +497,78 @@ mod tests {
         assert_eq!(cell_name(0, 2), "C1");
     }
 
+    proptest::proptest! {
+        /// The quick forms give exactly the text of the general ones.
+        #[test]
+        fn numbers_and_dates_are_written_as_rust_and_chrono_write_them(
+            bits in proptest::num::u64::ANY,
+            whole in -(1i64 << 54)..(1i64 << 54),
+            days in -1_000_000i32..4_000_000,
+        ) {
+            let value = f64::from_bits(bits);
+            if value.is_finite() {
+                proptest::prop_assert_eq!(number_text(value), format!("{value}"));
+            }
+            let value = whole as f64;
+            proptest::prop_assert_eq!(number_text(value), format!("{value}"));
+            let date = chrono::NaiveDate::from_num_days_from_ce_opt(days).expect("in range");
+            proptest::prop_assert_eq!(date_text(date), date.format("%Y-%m-%d").to_string());
+        }
+    }
+
+    /// The checks made while a sheet is read are those of its grid's rows, or none when a row
+    /// filled left of the header moved the columns.
+    #[test]
+    fn rows_checked_while_read_are_those_of_the_grid() {
+        let check: RowCheck<(usize, String, String)> =
+            |row| (row.number, row.get("a").to_owned(), row.get("b").to_owned());
+        for stray_left_of_header in [false, true] {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            sheet.write(0, 1, "a").expect("written");
+            sheet.write(0, 2, " b ").expect("written");
+            for row in 1..50u32 {
+                sheet.write(row, 1, format!("'=x{row}")).expect("written");
+                sheet.write(row, 2, f64::from(row) / 4.0).expect("written");
+            }
+            sheet.write(70, 2, "last").expect("written");
+            if stray_left_of_header {
+                sheet.write(5, 0, "stray").expect("written");
+            }
+            let bytes = book.save_to_buffer().expect("saved");
+            let (grid, checked) =
+                read_sheet_checked(&bytes, None, &crate::unwatched, Some(check)).expect("read");
+            let of_grid: Vec<_> = grid
+                .rows
+                .iter()
+                .map(|(number, cells)| check(&Row::new(*number, &grid.header, cells)))
+                .collect();
+            assert_eq!(of_grid.len(), 50);
+            assert_eq!(of_grid[0], (2, "=x1".to_owned(), "0.25".to_owned()));
+            assert_eq!(of_grid[49], (71, String::new(), "last".to_owned()));
+            if stray_left_of_header {
+                assert!(checked.is_none());
+            } else {
+                assert_eq!(checked, Some(of_grid));
+            }
+        }
+    }
+
     #[test]
     fn numbers_keep_their_exact_decimal_form() {
+        for value in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            12.0,
+            1e15,
+            9_007_199_254_740_992.0,
+            1e21,
+            0.5,
+        ] {
+            assert_eq!(number_text(value), format!("{value}"), "{value}");
+        }
         assert_eq!(
             cell_text(&DataRef::Float(577_000_000.1)).unwrap(),
             "577000000.1"
