@@ -80,30 +80,33 @@ pub async fn run(count: usize, runs: u32) -> anyhow::Result<()> {
     );
 
     let mut app = None;
-    let mut best = (f64::INFINITY, f64::INFINITY);
+    let (mut imports, mut readings) = (Vec::new(), Vec::new());
     for run in 1..=runs {
         let (imported, import_s) = import_once(&file, folder.path(), kind, run).await?;
         app = Some(imported);
-        let calamine_s = python(CALAMINE, &file);
-        match &calamine_s {
-            Ok(seconds) => println!(
-                "  python-calamine, reading only, right after: {seconds:.2} s (the import takes {:.2}x as long)",
-                import_s / seconds
-            ),
+        imports.push(import_s);
+        match python(CALAMINE, &file) {
+            Ok(seconds) => {
+                println!(
+                    "  python-calamine, reading only, right after: {seconds:.2} s (the import takes {:.2}x as long)",
+                    import_s / seconds
+                );
+                readings.push(seconds);
+            }
             Err(why) => println!("  python-calamine: {why}"),
         }
-        best = (
-            best.0.min(import_s),
-            best.1.min(calamine_s.unwrap_or(f64::INFINITY)),
-        );
     }
-    if runs > 1 {
-        println!(
-            "best of {runs}: import {:.2} s, python-calamine {:.2} s (the import takes {:.2}x as long)",
-            best.0,
-            best.1,
-            best.0 / best.1
-        );
+    let best = |times: &[f64]| times.iter().copied().fold(f64::INFINITY, f64::min);
+    if runs > 1 && !readings.is_empty() {
+        for (what, import_s, reading_s) in [
+            ("best", best(&imports), best(&readings)),
+            ("median", median(&mut imports), median(&mut readings)),
+        ] {
+            println!(
+                "{what} of {runs}: import {import_s:.2} s, python-calamine {reading_s:.2} s (the import takes {:.2}x as long)",
+                import_s / reading_s
+            );
+        }
     }
     let app = app.context("at least one run")?;
 
@@ -124,11 +127,22 @@ pub async fn run(count: usize, runs: u32) -> anyhow::Result<()> {
     match python(PANDAS, &file) {
         Ok(seconds) => println!(
             "pandas.read_excel (openpyxl), reading only: {seconds:.2} s; the best purl import is {:.1}x as fast",
-            seconds / best.0
+            seconds / best(&imports)
         ),
         Err(why) => println!("pandas.read_excel: {why}"),
     }
     Ok(())
+}
+
+/// The middle of `times` (the mean of the middle two of an even count).
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    let middle = times.len() / 2;
+    if times.len().is_multiple_of(2) {
+        (times[middle - 1] + times[middle]) / 2.0
+    } else {
+        times[middle]
+    }
 }
 
 /// Imports `file` into a fresh SQLite installation in `folder` as `purl import requirements`
