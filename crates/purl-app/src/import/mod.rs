@@ -248,8 +248,11 @@ fn read_and_parse(
     parsed.map_err(|problems| source.explain(problems))
 }
 
-/// `parse` of `grid`, as the step `checking`; the grid is freed in the background (a large file's
-/// cells take a while to free, and nothing waits for them).
+/// A grid of more rows than this is freed on another thread: its cells take a while to free, and
+/// nothing waits for them.
+const GRID_ROWS_FREED_ALONE_MIN: usize = 10_000;
+
+/// `parse` of `grid`, as the step `checking`; a large grid is freed in the background.
 fn checking(
     grid: Grid,
     progress: Progress<'_>,
@@ -258,7 +261,9 @@ fn checking(
     let rows = grid.rows.len() as u64;
     progress("checking", 0, rows);
     let parsed = parse(&grid);
-    std::thread::spawn(move || drop(grid));
+    if grid.rows.len() > GRID_ROWS_FREED_ALONE_MIN {
+        std::thread::spawn(move || drop(grid));
+    }
     progress("checking", rows, rows);
     parsed
 }
