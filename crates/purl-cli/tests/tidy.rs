@@ -69,8 +69,10 @@ fn banned_constructs_are_absent() {
             }
         }
         let prints = text.contains("println!(") || text.contains("eprintln!(");
-        let may_print =
-            path.starts_with("crates/purl-cli/") || path.starts_with("crates/purl-bench/");
+        // A build script talks to cargo through its standard output.
+        let may_print = path.starts_with("crates/purl-cli/")
+            || path.starts_with("crates/purl-bench/")
+            || path.ends_with("/build.rs");
         if prints && !may_print {
             found.push(format!(
                 "{path}: printing from a library: log through tracing or return the text"
@@ -107,6 +109,8 @@ fn the_domain_core_depends_on_no_io_crate() {
         "chrono",
         "ed25519-dalek",
         "hex",
+        // persistent maps for the state
+        "imbl",
         "iso_currency",
         "itoa",
         "serde",

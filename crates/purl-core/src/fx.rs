@@ -1,6 +1,6 @@
 //! Exchange rates to USD, kept as exact ratios with their date and source.
 
-use std::collections::BTreeMap;
+use crate::state::Map;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -37,7 +37,7 @@ pub struct Conversion {
 /// All recorded rates, by currency then date.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FxTable {
-    rates: BTreeMap<Currency, BTreeMap<NaiveDate, FxRate>>,
+    rates: Map<Currency, Map<NaiveDate, FxRate>>,
 }
 
 impl FxTable {
@@ -53,11 +53,11 @@ impl FxTable {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &FxRate> {
-        self.rates.values().flat_map(BTreeMap::values)
+        self.rates.values().flat_map(Map::values)
     }
 
     pub fn len(&self) -> usize {
-        self.rates.values().map(BTreeMap::len).sum()
+        self.rates.values().map(Map::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,6 +1,6 @@
 //! GDP per country per year, the reference for burden sharing: each figure with its source.
 
-use std::collections::BTreeMap;
+use crate::state::Map;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +35,7 @@ pub const YEARS: std::ops::RangeInclusive<i32> = 1960..=2100;
 /// revision) replaces the earlier one; the ledger keeps both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GdpTable {
-    figures: BTreeMap<(String, i32), GdpFigure>,
+    figures: Map<(String, i32), GdpFigure>,
 }
 
 impl GdpTable {

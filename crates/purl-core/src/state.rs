@@ -1,8 +1,6 @@
 //! The state every command is decided against: a fold of the events (`apply`), and its projection
 //! into read-side records (`records`) that the store keeps in the same transaction as the events.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::allocation::CommittedAllocation;
@@ -16,19 +14,23 @@ use crate::participant::Participant;
 use crate::pledge::{Payment, Pledge, PledgeStatus};
 use crate::user::User;
 
+/// The state's maps: persistent, so a copy of the state costs O(1) and each change O(log n) —
+/// every write starts from a copy of the current state while reads keep using it.
+pub type Map<K, V> = imbl::OrdMap<K, V>;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {
-    pub participants: BTreeMap<ParticipantCode, Participant>,
-    pub users: BTreeMap<Username, User>,
-    pub items: BTreeMap<ItemCode, CatalogueItem>,
-    pub lists: BTreeMap<Period, RequirementList>,
-    pub pledges: BTreeMap<Reference, Pledge>,
-    pub payments: BTreeMap<String, Payment>,
-    pub packages: BTreeMap<u32, Package>,
-    pub deliveries: BTreeMap<String, Delivery>,
+    pub participants: Map<ParticipantCode, Participant>,
+    pub users: Map<Username, User>,
+    pub items: Map<ItemCode, CatalogueItem>,
+    pub lists: Map<Period, RequirementList>,
+    pub pledges: Map<Reference, Pledge>,
+    pub payments: Map<String, Payment>,
+    pub packages: Map<u32, Package>,
+    pub deliveries: Map<String, Delivery>,
     pub fx: FxTable,
     pub gdp: crate::gdp::GdpTable,
-    pub allocations: BTreeMap<u32, crate::allocation::CommittedAllocation>,
+    pub allocations: Map<u32, crate::allocation::CommittedAllocation>,
     /// Sequence number of the last event applied (0 for an empty ledger).
     pub head: u64,
 }
@@ -433,10 +435,14 @@ impl State {
                 versioned(self.pledges.get(&Reference::parse(id).ok()?), |v| v.version)
             }
             RecordKind::Payment => versioned(self.payments.get(id), |v| v.version),
-            RecordKind::Package => versioned(self.packages.get(&id.parse().ok()?), |v| v.version),
+            RecordKind::Package => {
+                versioned(self.packages.get(&id.parse::<u32>().ok()?), |v| v.version)
+            }
             RecordKind::Delivery => versioned(self.deliveries.get(id), |v| v.version),
             RecordKind::Allocation => {
-                versioned(self.allocations.get(&id.parse().ok()?), |v| v.version)
+                versioned(self.allocations.get(&id.parse::<u32>().ok()?), |v| {
+                    v.version
+                })
             }
             RecordKind::FxRate => {
                 let (currency, date) = id.split_once('/')?;
@@ -546,8 +552,8 @@ fn versioned<T: Serialize>(value: Option<&T>, version: fn(&T) -> u64) -> Option<
     value.map(|v| (version(v), canonical(v)))
 }
 
-fn load<K: Ord, V: serde::de::DeserializeOwned>(
-    map: &mut BTreeMap<K, V>,
+fn load<K: Ord + Clone, V: Clone + serde::de::DeserializeOwned>(
+    map: &mut Map<K, V>,
     body: &str,
     key: fn(&V) -> K,
 ) -> Result<(), serde_json::Error> {
@@ -556,8 +562,8 @@ fn load<K: Ord, V: serde::de::DeserializeOwned>(
     Ok(())
 }
 
-fn insert_new<K: Ord, V: Clone + HasVersion>(
-    map: &mut BTreeMap<K, V>,
+fn insert_new<K: Ord + Clone, V: Clone + HasVersion>(
+    map: &mut Map<K, V>,
     key: K,
     value: &V,
     record: &RecordKey,
@@ -571,8 +577,8 @@ fn insert_new<K: Ord, V: Clone + HasVersion>(
     Ok(())
 }
 
-fn get_mut<'a, K: Ord + std::fmt::Display, V>(
-    map: &'a mut BTreeMap<K, V>,
+fn get_mut<'a, K: Ord + Clone + std::fmt::Display, V: Clone>(
+    map: &'a mut Map<K, V>,
     key: &K,
     what: &str,
 ) -> Result<&'a mut V, String> {
