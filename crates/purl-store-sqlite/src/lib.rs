@@ -2,8 +2,10 @@
 //! acknowledged write survives a crash or power loss.
 
 mod checkpoint;
+mod point;
 mod reader;
 mod rows;
+mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -16,7 +18,7 @@ use purl_store::{
     StoredRecord,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection as _, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Connection as _, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::rows::IdempotencyRow;
 
@@ -24,9 +26,6 @@ use crate::rows::IdempotencyRow;
 pub(crate) const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// One writer at a time is all SQLite allows; a few readers beside it.
 const POOL_CONNECTIONS_MAX: u32 = 4;
-/// Rows per INSERT statement of a commit (7 bound values each stays far below SQLite's limit of
-/// 32,766 variables).
-const ROWS_PER_INSERT: usize = 512;
 /// Events read per query when streaming the ledger.
 pub const EVENTS_PAGE_MAX: u32 = 10_000;
 
@@ -34,6 +33,8 @@ pub const EVENTS_PAGE_MAX: u32 = 10_000;
 pub struct SqliteStore {
     pool: SqlitePool,
     reader: reader::Reader,
+    writer: writer::Writer,
+    point_reads: std::sync::Arc<point::PointReads>,
     checkpointer: checkpoint::Checkpointer,
 }
 
@@ -116,6 +117,8 @@ impl SqliteStore {
             checkpointer: checkpoint::Checkpointer::start(pool.clone()),
             pool,
             reader: reader::Reader::new(path),
+            writer: writer::Writer::new(path),
+            point_reads: std::sync::Arc::new(point::PointReads::new(path)),
         })
     }
 
@@ -158,19 +161,20 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     async fn head(&self) -> Result<u64, StoreError> {
-        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(other)?;
+        let head: i64 = match self.point_reads.head() {
+            Some(head) => head,
+            None => sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(other)?,
+        };
         u64::try_from(head).map_err(|_| StoreError::Corrupt {
             detail: format!("negative head {head}"),
         })
     }
 
     async fn commit(&self, expected_head: u64, commit: Commit) -> Result<(), StoreError> {
-        let mut connection = begin(&self.pool).await?;
-        let written = write_commit(&mut connection, expected_head, &commit).await;
-        end(connection, written).await?;
+        self.writer.commit(expected_head, commit).await?;
         self.checkpointer.after_write();
         Ok(())
     }
@@ -298,6 +302,9 @@ impl Store for SqliteStore {
     }
 
     async fn secret(&self, kind: &str, id: &str) -> Result<Option<String>, StoreError> {
+        if let Some(found) = self.point_reads.secret(kind, id) {
+            return Ok(found);
+        }
         sqlx::query_scalar("SELECT body FROM secrets WHERE kind = ? AND id = ?")
             .bind(kind)
             .bind(id)
@@ -401,112 +408,6 @@ pub(crate) fn parse_kind(kind: &str) -> Result<RecordKind, StoreError> {
     RecordKind::parse(kind).ok_or_else(|| StoreError::Corrupt {
         detail: format!("unknown record kind '{kind}'"),
     })
-}
-
-/// Writes one commit inside the transaction open on `transaction`.
-async fn write_commit(
-    transaction: &mut SqliteConnection,
-    expected_head: u64,
-    commit: &Commit,
-) -> Result<(), StoreError> {
-    let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
-        .fetch_one(&mut *transaction)
-        .await
-        .map_err(other)?;
-    if u64::try_from(head).ok() != Some(expected_head) {
-        return Err(StoreError::Conflict {
-            what: "ledger head",
-        });
-    }
-    let mut last_seq = to_i64(expected_head)?;
-    for event in &commit.events {
-        assert_eq!(
-            to_i64(event.seq)?,
-            last_seq + 1,
-            "the app numbers a commit's events from the head on"
-        );
-        last_seq = to_i64(event.seq)?;
-    }
-    for events in commit.events.chunks(ROWS_PER_INSERT) {
-        let seqs = events
-            .iter()
-            .map(|event| to_i64(event.seq))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) ",
-        );
-        insert.push_values(events.iter().zip(seqs), |mut row, (event, seq)| {
-            row.push_bind(seq)
-                .push_bind(event.at_us)
-                .push_bind(&event.actor)
-                .push_bind(&event.kind)
-                .push_bind(&event.bytes)
-                .push_bind(&event.salt)
-                .push_bind(&event.leaf_hash);
-        });
-        insert
-            .build()
-            .execute(&mut *transaction)
-            .await
-            .map_err(other)?;
-    }
-    for records in commit.records.chunks(ROWS_PER_INSERT) {
-        let versions = records
-            .iter()
-            .map(|record| to_i64(record.version))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut upsert =
-            QueryBuilder::<Sqlite>::new("INSERT INTO records (kind, id, version, body, last_seq) ");
-        upsert.push_values(
-            records.iter().zip(versions),
-            |mut row, (record, version)| {
-                row.push_bind(record.key.kind.as_str())
-                    .push_bind(&record.key.id)
-                    .push_bind(version)
-                    .push_bind(&record.body)
-                    .push_bind(last_seq);
-            },
-        );
-        upsert.push(
-            " ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
-        );
-        upsert
-            .build()
-            .execute(&mut *transaction)
-            .await
-            .map_err(other)?;
-    }
-    for nodes in commit.nodes.chunks(ROWS_PER_INSERT) {
-        let indexes = nodes
-            .iter()
-            .map(|(id, _)| to_i64(id.index))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO tree_nodes (level, idx, hash) ");
-        insert.push_values(nodes.iter().zip(indexes), |mut row, ((id, hash), index)| {
-            row.push_bind(i64::from(id.level))
-                .push_bind(index)
-                .push_bind(hash.as_slice());
-        });
-        insert
-            .build()
-            .execute(&mut *transaction)
-            .await
-            .map_err(other)?;
-    }
-    for result in &commit.idempotency {
-        sqlx::query(
-            "INSERT INTO idempotency (key, request_hash, response, at_us, request) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&result.key)
-        .bind(&result.request_hash)
-        .bind(&result.response)
-        .bind(result.at_us)
-        .bind(&result.request)
-        .execute(&mut *transaction)
-        .await
-        .map_err(other)?;
-    }
-    Ok(())
 }
 
 async fn write_access_log(

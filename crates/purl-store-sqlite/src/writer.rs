@@ -1,0 +1,174 @@
+//! Commits of the ledger through one read-write rusqlite connection: the whole transaction —
+//! head check, events, records, tree nodes, idempotency results — runs in one blocking call, where
+//! through sqlx each statement was a hand-off to its worker thread and back (about seven per
+//! commit, each costing more than the statement itself).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use purl_store::{Commit, StoreError};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::{storage_unavailable, to_i64, BUSY_TIMEOUT_MS};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Writer {
+    path: PathBuf,
+    connection: Arc<Mutex<Option<Connection>>>,
+}
+
+/// A failed statement as a store error: a broken unique key is a conflict, a storage failure
+/// (busy, read-only, I/O, full) says the store is unavailable.
+fn failed(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error().map(|e| e.extended_code) {
+        // SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE
+        Some(1555 | 2067) => StoreError::Conflict { what: "unique key" },
+        Some(code) if storage_unavailable(code) => StoreError::Unavailable(Box::new(error)),
+        _ => StoreError::Other(Box::new(error)),
+    }
+}
+
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+    connection
+        .busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+        .map_err(failed)?;
+    // The same settings as the pool's connections: durable at commit, checkpoints left to
+    // `checkpoint::Checkpointer`.
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
+        )
+        .map_err(failed)?;
+    Ok(connection)
+}
+
+impl Writer {
+    pub(crate) fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_owned(),
+            connection: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Writes `commit` in one transaction if the ledger's head is still `expected_head`. Once
+    /// started, it runs to its end even if the caller stops waiting.
+    pub(crate) async fn commit(
+        &self,
+        expected_head: u64,
+        commit: Commit,
+    ) -> Result<(), StoreError> {
+        let (path, connection) = (self.path.clone(), Arc::clone(&self.connection));
+        tokio::task::spawn_blocking(move || {
+            let mut guard = connection.lock().map_err(|_| StoreError::Corrupt {
+                detail: "the writer connection was poisoned".into(),
+            })?;
+            if guard.is_none() {
+                *guard = Some(open(&path)?);
+            }
+            let connection = guard.as_mut().expect("opened above");
+            let written = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(failed)
+                .and_then(|transaction| {
+                    write_commit(&transaction, expected_head, &commit)?;
+                    transaction.commit().map_err(failed)
+                });
+            if let Err(error) = &written {
+                // SQLite rolls back by itself on some errors (a full disk, an I/O error); a
+                // connection left in doubt is closed and the next commit opens a new one.
+                if !connection.is_autocommit() || matches!(error, StoreError::Unavailable(_)) {
+                    *guard = None;
+                }
+            }
+            written
+        })
+        .await
+        .map_err(|e| StoreError::Other(Box::new(e)))?
+    }
+}
+
+/// Writes one commit inside `transaction`.
+fn write_commit(
+    transaction: &Transaction<'_>,
+    expected_head: u64,
+    commit: &Commit,
+) -> Result<(), StoreError> {
+    let head: i64 = transaction
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events")
+        .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
+        .map_err(failed)?;
+    if u64::try_from(head).ok() != Some(expected_head) {
+        return Err(StoreError::Conflict {
+            what: "ledger head",
+        });
+    }
+    let mut last_seq = to_i64(expected_head)?;
+    let mut insert = transaction
+        .prepare_cached(
+            "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(failed)?;
+    for event in &commit.events {
+        let seq = to_i64(event.seq)?;
+        assert_eq!(
+            seq,
+            last_seq + 1,
+            "the app numbers a commit's events from the head on"
+        );
+        last_seq = seq;
+        insert
+            .execute((
+                seq,
+                event.at_us,
+                &event.actor,
+                &event.kind,
+                &event.bytes,
+                &event.salt,
+                &event.leaf_hash,
+            ))
+            .map_err(failed)?;
+    }
+    let mut upsert = transaction
+        .prepare_cached(
+            "INSERT INTO records (kind, id, version, body, last_seq) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
+        )
+        .map_err(failed)?;
+    for record in &commit.records {
+        upsert
+            .execute((
+                record.key.kind.as_str(),
+                &record.key.id,
+                to_i64(record.version)?,
+                &record.body,
+                last_seq,
+            ))
+            .map_err(failed)?;
+    }
+    let mut node = transaction
+        .prepare_cached("INSERT INTO tree_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+        .map_err(failed)?;
+    for (id, hash) in &commit.nodes {
+        node.execute((i64::from(id.level), to_i64(id.index)?, hash.as_slice()))
+            .map_err(failed)?;
+    }
+    let mut result = transaction
+        .prepare_cached(
+            "INSERT INTO idempotency (key, request_hash, response, at_us, request) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(failed)?;
+    for kept in &commit.idempotency {
+        result
+            .execute((
+                &kept.key,
+                &kept.request_hash,
+                &kept.response,
+                kept.at_us,
+                &kept.request,
+            ))
+            .map_err(failed)?;
+    }
+    Ok(())
+}
