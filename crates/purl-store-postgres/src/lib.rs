@@ -155,74 +155,27 @@ impl Store for PostgresStore {
     }
 
     async fn commit(&self, expected_head: u64, commit: Commit) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await.map_err(other)?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(APPEND_LOCK)
-            .execute(&mut *transaction)
-            .await
-            .map_err(other)?;
-        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events")
-            .fetch_one(&mut *transaction)
-            .await
-            .map_err(other)?;
-        if u64::try_from(head).ok() != Some(expected_head) {
-            return Err(StoreError::Conflict {
-                what: "ledger head",
-            });
-        }
-        let mut last_seq = to_i64(expected_head)?;
-        for event in &commit.events {
+        for (expected_seq, event) in (to_i64(expected_head)? + 1..).zip(&commit.events) {
             assert_eq!(
                 to_i64(event.seq)?,
-                last_seq + 1,
+                expected_seq,
                 "the app numbers a commit's events from the head on"
             );
-            last_seq += 1;
         }
-        // One statement text whatever the number of rows (arrays, not a VALUES list), so each
-        // connection prepares it once.
-        let events = &commit.events;
+        let (events, records, nodes, kept) = (
+            &commit.events,
+            &commit.records,
+            &commit.nodes,
+            &commit.idempotency,
+        );
         let seqs = events
             .iter()
             .map(|event| to_i64(event.seq))
             .collect::<Result<Vec<_>, _>>()?;
-        sqlx::query(
-            "INSERT INTO events (seq, at_us, actor, kind, body, salt, leaf_hash)
-             SELECT seq, at_us, actor, kind, body, salt, leaf_hash
-             FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BYTEA[], $6::BYTEA[], $7::BYTEA[])
-                  AS e (seq, at_us, actor, kind, body, salt, leaf_hash)",
-        )
-        .bind(seqs)
-        .bind(events.iter().map(|e| e.at_us).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.bytes.as_slice()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.salt.as_slice()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.leaf_hash.as_slice()).collect::<Vec<_>>())
-        .execute(&mut *transaction)
-        .await
-        .map_err(other)?;
-        let records = &commit.records;
-        if !records.is_empty() {
-            let versions = records
-                .iter()
-                .map(|record| to_i64(record.version))
-                .collect::<Result<Vec<_>, _>>()?;
-            sqlx::query(
-                "INSERT INTO records (kind, id, version, body, last_seq)
-                 SELECT kind, id, version, body, $5 FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[]) AS r (kind, id, version, body)
-                 ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body, last_seq = excluded.last_seq",
-            )
-            .bind(records.iter().map(|r| r.key.kind.as_str()).collect::<Vec<_>>())
-            .bind(records.iter().map(|r| r.key.id.as_str()).collect::<Vec<_>>())
-            .bind(versions)
-            .bind(records.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
-            .bind(last_seq)
-            .execute(&mut *transaction)
-            .await
-            .map_err(other)?;
-        }
-        let nodes = &commit.nodes;
+        let versions = records
+            .iter()
+            .map(|record| to_i64(record.version))
+            .collect::<Result<Vec<_>, _>>()?;
         let levels = nodes
             .iter()
             .map(|(id, _)| i32::try_from(id.level).map_err(|_| corrupt("tree level".into())))
@@ -231,33 +184,42 @@ impl Store for PostgresStore {
             .iter()
             .map(|(id, _)| to_i64(id.index))
             .collect::<Result<Vec<_>, _>>()?;
-        sqlx::query(
-            "INSERT INTO tree_nodes (level, idx, hash)
-             SELECT level, idx, hash FROM UNNEST($1::INTEGER[], $2::BIGINT[], $3::BYTEA[]) AS n (level, idx, hash)",
+        // One call, one round trip: the function (migration 0004) takes the append lock, checks
+        // the head and writes everything, as its own transaction.
+        let appended: bool = sqlx::query_scalar(
+            "SELECT purl_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
         )
+        .bind(to_i64(expected_head)?)
+        .bind(APPEND_LOCK)
+        .bind(seqs)
+        .bind(events.iter().map(|e| e.at_us).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.bytes.as_slice()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.salt.as_slice()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.leaf_hash.as_slice()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.key.kind.as_str()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.key.id.as_str()).collect::<Vec<_>>())
+        .bind(versions)
+        .bind(records.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
         .bind(levels)
         .bind(indexes)
-        .bind(
-            nodes
-                .iter()
-                .map(|(_, hash)| hash.as_slice())
-                .collect::<Vec<_>>(),
-        )
-        .execute(&mut *transaction)
+        .bind(nodes.iter().map(|(_, hash)| hash.as_slice()).collect::<Vec<_>>())
+        .bind(kept.iter().map(|k| k.key.as_str()).collect::<Vec<_>>())
+        .bind(kept.iter().map(|k| k.request_hash.as_str()).collect::<Vec<_>>())
+        .bind(kept.iter().map(|k| k.response.as_str()).collect::<Vec<_>>())
+        .bind(kept.iter().map(|k| k.at_us).collect::<Vec<_>>())
+        .bind(kept.iter().map(|k| k.request.as_deref()).collect::<Vec<_>>())
+        .fetch_one(&self.pool)
         .await
         .map_err(other)?;
-        for result in &commit.idempotency {
-            sqlx::query("INSERT INTO idempotency (key, request_hash, response, at_us, request) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&result.key)
-                .bind(&result.request_hash)
-                .bind(&result.response)
-                .bind(result.at_us)
-                .bind(&result.request)
-                .execute(&mut *transaction)
-                .await
-                .map_err(other)?;
+        if appended {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict {
+                what: "ledger head",
+            })
         }
-        transaction.commit().await.map_err(other)
     }
 
     async fn events(&self, after: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
