@@ -47,13 +47,25 @@ async fn serve(store: AnyStore) -> anyhow::Result<(String, String)> {
     Ok((base, token))
 }
 
-/// Acknowledged writes per second with `clients` clients writing for `seconds`.
+/// What the clients send.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Load {
+    /// New pledges, each acknowledged with 201 once durable.
+    Writes,
+    /// The same request with an amount that is not a number, refused with 422 before anything
+    /// is decided or written: what HTTP, authentication and reading the body cost alone.
+    Refused,
+}
+
+/// Answers per second (201 for writes, 422 for refused requests) with `clients` clients sending
+/// for `seconds`.
 async fn drive(
     base: &str,
     token: &str,
     clients: usize,
     seconds: f64,
     round: usize,
+    load: Load,
 ) -> anyhow::Result<f64> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
@@ -71,17 +83,25 @@ async fn drive(
             let mut n = 0u64;
             while Instant::now() < deadline {
                 n += 1;
+                let amount = match load {
+                    Load::Writes => "1000.00",
+                    Load::Refused => "a thousand",
+                };
                 let body = serde_json::json!({
                     "reference": format!("NLD-R{round}-W{worker}-{n}"),
-                    "contributors": ["NLD"], "amount": "1000.00", "currency": "EUR",
+                    "contributors": ["NLD"], "amount": amount, "currency": "EUR",
                     "announced_on": "2026-11-01"});
+                let expected = match load {
+                    Load::Writes => 201,
+                    Load::Refused => 422,
+                };
                 let reply = client
                     .post(&url)
                     .bearer_auth(&token)
                     .json(&body)
                     .send()
                     .await;
-                if reply.is_ok_and(|r| r.status().as_u16() == 201) {
+                if reply.is_ok_and(|r| r.status().as_u16() == expected) {
                     acked.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -154,9 +174,10 @@ pub async fn run(clients: &[usize], seconds: f64, postgres: Option<&str>) -> any
     let store = purl_store_sqlite::SqliteStore::create(&folder.path().join("purl.sqlite")).await?;
     let (base, token) = serve(AnyStore::Sqlite(store)).await?;
     for (round, &count) in clients.iter().enumerate() {
-        let rate = drive(&base, &token, count, seconds, round).await?;
+        let rate = drive(&base, &token, count, seconds, round, Load::Writes).await?;
+        let floor = drive(&base, &token, count, seconds, round, Load::Refused).await?;
         println!(
-            "sqlite api, {count:>2} client(s): {rate:.0} writes/s ({:.2} of raw)",
+            "sqlite api, {count:>2} client(s): {rate:.0} writes/s ({:.2} of raw); refused before writing: {floor:.0}/s",
             rate / raw
         );
     }
@@ -179,9 +200,10 @@ pub async fn run(clients: &[usize], seconds: f64, postgres: Option<&str>) -> any
     let (base, token) = serve(AnyStore::Postgres(store)).await?;
     for (round, &count) in clients.iter().enumerate() {
         let raw = raw_postgres(url, &schema, count, seconds.ceil() as u64)?;
-        let rate = drive(&base, &token, count, seconds, 100 + round).await?;
+        let rate = drive(&base, &token, count, seconds, 100 + round, Load::Writes).await?;
+        let floor = drive(&base, &token, count, seconds, 100 + round, Load::Refused).await?;
         println!(
-            "postgres, {count:>2} client(s): pgbench one-row inserts {raw:.0}/s, api {rate:.0} writes/s ({:.2} of raw)",
+            "postgres, {count:>2} client(s): pgbench one-row inserts {raw:.0}/s, api {rate:.0} writes/s ({:.2} of raw); refused before writing: {floor:.0}/s",
             rate / raw
         );
     }
