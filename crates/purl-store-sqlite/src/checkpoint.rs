@@ -1,9 +1,10 @@
 //! WAL checkpoints off the write path. SQLite's own automatic checkpoint runs inside the commit
 //! that crosses its threshold, so that writer waits while the log is copied into the database
 //! file and the file is synced. Here it is turned off (`wal_autocheckpoint = 0` on every
-//! connection) and a task checkpoints after writes instead, at most once per
-//! [`CHECKPOINT_INTERVAL`], while the next writes go on. A commit is durable once its log frames
-//! are synced (`synchronous = FULL`); checkpoints only keep the log short.
+//! connection) and a task checkpoints after the writes made through the pool instead, at most once
+//! per [`CHECKPOINT_INTERVAL`], while the next writes go on. Ledger commits are checkpointed by
+//! their own connection (`writer`). A commit is durable once its log frames are synced
+//! (`synchronous = FULL`); checkpoints only keep the log short.
 
 use std::time::Duration;
 

@@ -175,7 +175,6 @@ impl Store for SqliteStore {
 
     async fn commit(&self, expected_head: u64, commit: Commit) -> Result<(), StoreError> {
         self.writer.commit(expected_head, commit).await?;
-        self.checkpointer.after_write();
         Ok(())
     }
 

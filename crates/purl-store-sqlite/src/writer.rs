@@ -2,19 +2,35 @@
 //! head check, events, records, tree nodes, idempotency results — runs in one blocking call, where
 //! through sqlx each statement was a hand-off to its worker thread and back (about seven per
 //! commit, each costing more than the statement itself).
+//!
+//! The same task checkpoints the write-ahead log after a commit has been answered, at most every
+//! [`CHECKPOINT_INTERVAL`]: with no other ledger commit running, the checkpoint copies every frame
+//! back, so the next commit starts the log again from its beginning. (A checkpoint beside a steady
+//! stream of commits never catches up: the log then grows without end, and each commit, which
+//! extends the file, costs more to sync.)
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use purl_store::{Commit, StoreError};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::{storage_unavailable, to_i64, BUSY_TIMEOUT_MS};
 
+/// The shortest time between two checkpoints made after commits.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(50);
+
 #[derive(Debug, Clone)]
 pub(crate) struct Writer {
     path: PathBuf,
-    connection: Arc<Mutex<Option<Connection>>>,
+    connection: Arc<Mutex<Option<Open>>>,
+}
+
+#[derive(Debug)]
+struct Open {
+    connection: Connection,
+    checkpointed: Instant,
 }
 
 /// A failed statement as a store error: a broken unique key is a conflict, a storage failure
@@ -61,32 +77,62 @@ impl Writer {
         commit: Commit,
     ) -> Result<(), StoreError> {
         let (path, connection) = (self.path.clone(), Arc::clone(&self.connection));
+        let (answer, answered) = tokio::sync::oneshot::channel();
         tokio::task::spawn_blocking(move || {
-            let mut guard = connection.lock().map_err(|_| StoreError::Corrupt {
-                detail: "the writer connection was poisoned".into(),
-            })?;
+            let Ok(mut guard) = connection.lock() else {
+                let _ = answer.send(Err(StoreError::Corrupt {
+                    detail: "the writer connection was poisoned".into(),
+                }));
+                return;
+            };
             if guard.is_none() {
-                *guard = Some(open(&path)?);
+                match open(&path) {
+                    Ok(connection) => {
+                        *guard = Some(Open {
+                            connection,
+                            checkpointed: Instant::now(),
+                        });
+                    }
+                    Err(error) => {
+                        let _ = answer.send(Err(error));
+                        return;
+                    }
+                }
             }
-            let connection = guard.as_mut().expect("opened above");
-            let written = connection
+            let open = guard.as_mut().expect("opened above");
+            let written = open
+                .connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(failed)
                 .and_then(|transaction| {
                     write_commit(&transaction, expected_head, &commit)?;
                     transaction.commit().map_err(failed)
                 });
-            if let Err(error) = &written {
+            let keep = written.is_ok()
                 // SQLite rolls back by itself on some errors (a full disk, an I/O error); a
                 // connection left in doubt is closed and the next commit opens a new one.
-                if !connection.is_autocommit() || matches!(error, StoreError::Unavailable(_)) {
-                    *guard = None;
+                || (open.connection.is_autocommit()
+                    && !matches!(written, Err(StoreError::Unavailable(_))));
+            let committed = written.is_ok();
+            let _ = answer.send(written);
+            if !keep {
+                *guard = None;
+            } else if committed && open.checkpointed.elapsed() >= CHECKPOINT_INTERVAL {
+                // PASSIVE: copies what no reader still needs and never waits for anyone.
+                if let Err(error) =
+                    open.connection
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                {
+                    tracing::debug!(%error, "WAL checkpoint not made; a later commit retries");
                 }
+                open.checkpointed = Instant::now();
             }
-            written
+        });
+        answered.await.unwrap_or_else(|_| {
+            Err(StoreError::Other(
+                "the commit's task ended without an answer".into(),
+            ))
         })
-        .await
-        .map_err(|e| StoreError::Other(Box::new(e)))?
     }
 }
 
