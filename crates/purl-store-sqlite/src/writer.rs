@@ -49,10 +49,10 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     let connection = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
     connection
-        .busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+        .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))
         .map_err(failed)?;
-    // The same settings as the pool's connections: durable at commit, checkpoints left to
-    // `checkpoint::Checkpointer`.
+    // The same settings as the pool's connections: durable at commit, no checkpoint inside a
+    // commit (this writer makes its own after answering, see `Writer::commit`).
     connection
         .execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
