@@ -62,6 +62,17 @@ fn other(error: sqlx::Error) -> StoreError {
     }
 }
 
+/// A failed rusqlite call as a store error: a broken unique key is a conflict, a storage failure
+/// (busy, read-only, I/O, full) says the store is unavailable.
+pub(crate) fn rusqlite_failed(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error().map(|e| e.extended_code) {
+        // SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE
+        Some(1555 | 2067) => StoreError::Conflict { what: "unique key" },
+        Some(code) if storage_unavailable(code) => StoreError::Unavailable(Box::new(error)),
+        _ => StoreError::Other(Box::new(error)),
+    }
+}
+
 /// Whether an SQLite result code says the storage, not the request, failed: busy or locked,
 /// read-only, I/O error, disk full, cannot open (the primary code of an extended one).
 pub(crate) fn storage_unavailable(code: i32) -> bool {
@@ -174,8 +185,7 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, expected_head: u64, commit: Commit) -> Result<(), StoreError> {
-        self.writer.commit(expected_head, commit).await?;
-        Ok(())
+        self.writer.commit(expected_head, commit).await
     }
 
     async fn events(&self, after: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {

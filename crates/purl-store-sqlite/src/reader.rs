@@ -9,23 +9,12 @@ use purl_core::merkle::{Hash, NodeId};
 use purl_store::{StoreError, StoredEvent, StoredRecord};
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{parse_kind, BUSY_TIMEOUT_MS};
+use crate::{parse_kind, rusqlite_failed as failed, BUSY_TIMEOUT_MS};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Reader {
     path: PathBuf,
     connection: Arc<Mutex<Option<Connection>>>,
-}
-
-fn failed(error: rusqlite::Error) -> StoreError {
-    if error
-        .sqlite_error()
-        .is_some_and(|e| crate::storage_unavailable(e.extended_code))
-    {
-        StoreError::Unavailable(Box::new(error))
-    } else {
-        StoreError::Other(Box::new(error))
-    }
 }
 
 fn corrupt(detail: String) -> StoreError {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use purl_store::{Commit, StoreError};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use crate::{storage_unavailable, to_i64, BUSY_TIMEOUT_MS};
+use crate::{rusqlite_failed as failed, to_i64, BUSY_TIMEOUT_MS};
 
 /// The shortest time between two checkpoints made after commits.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(50);
@@ -31,17 +31,6 @@ pub(crate) struct Writer {
 struct Open {
     connection: Connection,
     checkpointed: Instant,
-}
-
-/// A failed statement as a store error: a broken unique key is a conflict, a storage failure
-/// (busy, read-only, I/O, full) says the store is unavailable.
-fn failed(error: rusqlite::Error) -> StoreError {
-    match error.sqlite_error().map(|e| e.extended_code) {
-        // SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE
-        Some(1555 | 2067) => StoreError::Conflict { what: "unique key" },
-        Some(code) if storage_unavailable(code) => StoreError::Unavailable(Box::new(error)),
-        _ => StoreError::Other(Box::new(error)),
-    }
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
@@ -79,53 +68,18 @@ impl Writer {
         let (path, connection) = (self.path.clone(), Arc::clone(&self.connection));
         let (answer, answered) = tokio::sync::oneshot::channel();
         tokio::task::spawn_blocking(move || {
-            let Ok(mut guard) = connection.lock() else {
-                let _ = answer.send(Err(StoreError::Corrupt {
-                    detail: "the writer connection was poisoned".into(),
-                }));
-                return;
-            };
-            if guard.is_none() {
-                match open(&path) {
-                    Ok(connection) => {
-                        *guard = Some(Open {
-                            connection,
-                            checkpointed: Instant::now(),
-                        });
-                    }
-                    Err(error) => {
-                        let _ = answer.send(Err(error));
-                        return;
-                    }
-                }
-            }
-            let open = guard.as_mut().expect("opened above");
-            let written = open
-                .connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(failed)
-                .and_then(|transaction| {
-                    write_commit(&transaction, expected_head, &commit)?;
-                    transaction.commit().map_err(failed)
-                });
-            let keep = written.is_ok()
-                // SQLite rolls back by itself on some errors (a full disk, an I/O error); a
-                // connection left in doubt is closed and the next commit opens a new one.
-                || (open.connection.is_autocommit()
-                    && !matches!(written, Err(StoreError::Unavailable(_))));
+            // A panic while the connection was held leaves it in doubt: it is opened again.
+            let mut guard = connection.lock().unwrap_or_else(|poisoned| {
+                let mut guard = poisoned.into_inner();
+                *guard = None;
+                guard
+            });
+            connection.clear_poison();
+            let written = write_on(&mut guard, &path, expected_head, &commit);
             let committed = written.is_ok();
             let _ = answer.send(written);
-            if !keep {
-                *guard = None;
-            } else if committed && open.checkpointed.elapsed() >= CHECKPOINT_INTERVAL {
-                // PASSIVE: copies what no reader still needs and never waits for anyone.
-                if let Err(error) =
-                    open.connection
-                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                {
-                    tracing::debug!(%error, "WAL checkpoint not made; a later commit retries");
-                }
-                open.checkpointed = Instant::now();
+            if let Some(open) = guard.as_mut().filter(|_| committed) {
+                open.checkpoint_if_due();
             }
         });
         answered.await.unwrap_or_else(|_| {
@@ -133,6 +87,54 @@ impl Writer {
                 "the commit's task ended without an answer".into(),
             ))
         })
+    }
+}
+
+/// Writes `commit` on the connection in `slot`, opening one if there is none, and closes it
+/// again if the failure leaves it in doubt: SQLite rolls back by itself on some errors (a full
+/// disk, an I/O error), and the next commit then starts on a new connection.
+fn write_on(
+    slot: &mut Option<Open>,
+    path: &Path,
+    expected_head: u64,
+    commit: &Commit,
+) -> Result<(), StoreError> {
+    if slot.is_none() {
+        *slot = Some(Open {
+            connection: open(path)?,
+            checkpointed: Instant::now(),
+        });
+    }
+    let connection = &mut slot.as_mut().expect("opened above").connection;
+    let written = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(failed)
+        .and_then(|transaction| {
+            write_commit(&transaction, expected_head, commit)?;
+            transaction.commit().map_err(failed)
+        });
+    if written.is_err()
+        && (!connection.is_autocommit() || matches!(written, Err(StoreError::Unavailable(_))))
+    {
+        *slot = None;
+    }
+    written
+}
+
+impl Open {
+    /// Checkpoints the log if the last checkpoint is [`CHECKPOINT_INTERVAL`] old. PASSIVE: copies
+    /// what no reader still needs and never waits for anyone.
+    fn checkpoint_if_due(&mut self) {
+        if self.checkpointed.elapsed() < CHECKPOINT_INTERVAL {
+            return;
+        }
+        if let Err(error) = self
+            .connection
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            tracing::debug!(%error, "WAL checkpoint not made; a later commit retries");
+        }
+        self.checkpointed = Instant::now();
     }
 }
 
