@@ -318,7 +318,8 @@ impl<S: Store> App<S> {
         cookie: &str,
     ) -> Result<Option<(Session, Actor)>, AppError> {
         let id = sha256_hex(cookie);
-        let Some(body) = self.store().secret(SESSION, &id).await? else {
+        let (body, head) = self.store().secret_and_head(SESSION, &id).await?;
+        let Some(body) = body else {
             return Ok(None);
         };
         let Ok(mut session) = serde_json::from_str::<Session>(&body) else {
@@ -332,7 +333,7 @@ impl<S: Store> App<S> {
             self.store().delete_secret(SESSION, &id).await?;
             return Ok(None);
         }
-        let state = self.state().await?;
+        let state = self.state_at(head).await?;
         let Some(actor) = actor_of(&state, &session.username) else {
             return Ok(None);
         };
@@ -481,7 +482,8 @@ impl<S: Store> App<S> {
         else {
             return Ok(None);
         };
-        let Some(body) = self.store().secret(TOKEN, id).await? else {
+        let (body, head) = self.store().secret_and_head(TOKEN, id).await?;
+        let Some(body) = body else {
             return Ok(None);
         };
         let Ok(mut token) = serde_json::from_str::<StoredToken>(&body) else {
@@ -494,7 +496,7 @@ impl<S: Store> App<S> {
         {
             return Ok(None);
         }
-        let state = self.state().await?;
+        let state = self.state_at(head).await?;
         let Some(actor) = actor_of(&state, &token.info.username) else {
             return Ok(None);
         };

@@ -80,6 +80,8 @@ pub struct App<S: Store> {
     committing: tokio::sync::RwLock<()>,
     /// Writes waiting for their turn; whoever has the turn writes all of them in one commit.
     queue: Mutex<Vec<writer::Pending>>,
+    /// How many reads of the head in a row found only this process's events (see [`writer`]).
+    quiet_heads: std::sync::atomic::AtomicU32,
     /// The Merkle tree's frontier (the nodes an append needs) at the head of the last commit.
     frontier_cache: Mutex<
         Option<(
@@ -103,6 +105,7 @@ impl<S: Store> App<S> {
             writing: tokio::sync::Mutex::new(()),
             committing: tokio::sync::RwLock::new(()),
             queue: Mutex::new(Vec::new()),
+            quiet_heads: std::sync::atomic::AtomicU32::new(0),
             frontier_cache: Mutex::new(None),
             throttle: auth::throttle::Throttle::default(),
             hashing: auth::Hashing::default(),
@@ -123,7 +126,11 @@ impl<S: Store> App<S> {
     /// this process may even have moved it on since the head was read); when another process
     /// moved it, the cached state caught up by applying the new events; else loaded afresh.
     pub async fn state(&self) -> Result<Arc<State>, AppError> {
-        let head = self.store.head().await?;
+        self.state_at(self.store.head().await?).await
+    }
+
+    /// The current state as of `head`, a head just read (see [`App::state`]).
+    pub(crate) async fn state_at(&self, head: u64) -> Result<Arc<State>, AppError> {
         let cached = self.cached_state();
         if let Some(cached) = &cached {
             if cached.head >= head {

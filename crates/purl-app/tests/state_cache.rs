@@ -7,6 +7,7 @@ use purl_app::{App, FixedClock, WriteOptions};
 use purl_core::command::Command;
 use purl_core::participant::reference_participants;
 use purl_core::user::Actor;
+use purl_store::Store as _;
 use purl_store_sqlite::SqliteStore;
 
 fn add(code: &str) -> Command {
@@ -57,4 +58,76 @@ async fn a_cached_state_catches_up_with_another_processs_writes() {
     assert_eq!(caught_up.head, 5);
     assert_eq!(*caught_up, first.load_state().await.unwrap());
     assert_eq!(*second.state().await.unwrap(), *caught_up);
+}
+
+fn add_user(username: &str, participant: &str) -> Command {
+    Command::AddUser {
+        username: purl_core::ids::Username::parse(username).unwrap(),
+        participant: purl_core::ids::ParticipantCode::parse(participant).unwrap(),
+        name: purl_core::ids::Name::parse("Someone").unwrap(),
+        roles: std::collections::BTreeSet::from([purl_core::user::Role::Editor]),
+    }
+}
+
+/// A process that wrote alone for a while decides its writes on its cached state without reading
+/// the head; once another process writes, that state is stale. A write decided on it must not be
+/// committed (the head moved: it is decided again, and refused on the fresh state) nor refused
+/// (it is checked against the head and decided again, and accepted on the fresh state).
+#[tokio::test]
+async fn a_process_that_wrote_alone_still_decides_on_the_other_processs_writes() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("purl.sqlite");
+    let first = App::new(
+        SqliteStore::create(&path).await.unwrap(),
+        Box::new(FixedClock(1)),
+    );
+    let second = App::new(
+        SqliteStore::open(&path).await.unwrap(),
+        Box::new(FixedClock(2)),
+    );
+    let options = || WriteOptions {
+        request: "test".into(),
+        ..WriteOptions::default()
+    };
+    // Enough writes alone for the first process to stop reading the head before deciding.
+    let write_alone = |from: u8| {
+        let first = &first;
+        async move {
+            for n in 0..20u8 {
+                let code = format!("{}{}A", char::from(from), char::from(b'A' + n));
+                first
+                    .execute(&Actor::Operator, add(&code), options())
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    write_alone(b'A').await;
+    second
+        .execute(&Actor::Operator, add("ZZZ"), options())
+        .await
+        .unwrap();
+    // Accepted on the stale state, refused on the fresh one: nothing is written.
+    let twice = first.execute(&Actor::Operator, add("ZZZ"), options()).await;
+    assert!(
+        matches!(&twice, Err(purl_app::AppError::Conflict(message)) if message.contains("ZZZ")),
+        "the participant exists: {twice:?}"
+    );
+    assert_eq!(first.store().head().await.unwrap(), 21);
+
+    write_alone(b'B').await;
+    second
+        .execute(&Actor::Operator, add("YYY"), options())
+        .await
+        .unwrap();
+    // Refused on the stale state (no such participant), accepted on the fresh one.
+    let written = first
+        .execute(&Actor::Operator, add_user("new.user", "YYY"), options())
+        .await
+        .unwrap();
+    assert_eq!(written.last_seq, Some(43));
+    assert_eq!(
+        *first.state().await.unwrap(),
+        first.load_state().await.unwrap()
+    );
 }

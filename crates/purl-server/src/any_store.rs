@@ -77,6 +77,14 @@ impl Store for AnyStore {
         delegate!(self, set_setting(key, value))
     }
 
+    async fn secret_and_head(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> Result<(Option<String>, u64), StoreError> {
+        delegate!(self, secret_and_head(kind, id))
+    }
+
     async fn secret(&self, kind: &str, id: &str) -> Result<Option<String>, StoreError> {
         delegate!(self, secret(kind, id))
     }

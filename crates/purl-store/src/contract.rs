@@ -48,6 +48,7 @@ where
     tree_nodes_are_kept_with_their_events(fresh().await).await;
     checkpoints_and_settings_are_kept_once(fresh().await).await;
     secrets_are_kept_replaced_and_deleted(fresh().await).await;
+    a_secret_is_read_with_the_head(fresh().await).await;
     the_access_log_is_appended_and_read_in_order(fresh().await).await;
 }
 
@@ -85,6 +86,33 @@ async fn secrets_are_kept_replaced_and_deleted<S: Store>(store: S) {
         .expect("deleting nothing");
     assert_eq!(store.secret("token", "a").await.expect("read"), None);
     assert_eq!(store.secrets("session").await.expect("list").len(), 1);
+}
+
+async fn a_secret_is_read_with_the_head<S: Store>(store: S) {
+    assert_eq!(
+        store.secret_and_head("token", "a").await.expect("read"),
+        (None, 0)
+    );
+    store
+        .put_secret("token", "a", "{\"n\":1}")
+        .await
+        .expect("put");
+    let commit = Commit {
+        events: vec![event(1), event(2)],
+        records: Vec::new(),
+        idempotency: Vec::new(),
+        nodes: Vec::new(),
+    };
+    store.commit(0, commit).await.expect("commit");
+    assert_eq!(
+        store.secret_and_head("token", "a").await.expect("read"),
+        (Some("{\"n\":1}".to_owned()), 2)
+    );
+    assert_eq!(
+        store.secret_and_head("session", "a").await.expect("read"),
+        (None, 2),
+        "another kind's secret of the same id is not this one"
+    );
 }
 
 async fn the_access_log_is_appended_and_read_in_order<S: Store>(store: S) {

@@ -176,6 +176,17 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: &str,
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 
+    /// A secret and the ledger's head read together: what an authenticated request needs before
+    /// anything else (the token or session, then the state at that head for the user's roles).
+    /// A store that can answer both in one round trip does so.
+    fn secret_and_head(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<(Option<String>, u64), StoreError>> + Send {
+        async move { Ok((self.secret(kind, id).await?, self.head().await?)) }
+    }
+
     /// Inserts or replaces a secret.
     fn put_secret(
         &self,
