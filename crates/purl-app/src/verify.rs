@@ -28,7 +28,9 @@ pub struct VerifyReport {
 }
 
 /// Where the time went, in seconds: reading the events, checking their hashes and headers, the
-/// tree and checkpoints, and replaying the events to compare the read side.
+/// tree and checkpoints, and replaying the events to compare the read side. Each page of events
+/// is read while the one before is checked and replayed: `read_s` is only the waiting for pages
+/// that checking did not hide.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct VerifyTimings {
     pub read_s: f64,
@@ -50,6 +52,52 @@ struct Checked {
     problems: Vec<String>,
 }
 
+/// What the pass over the events has found so far.
+struct Pass {
+    report: VerifyReport,
+    state: State,
+    /// Whether every event so far was in place and applied, so the read side can be compared.
+    replayable: bool,
+    expected_seq: u64,
+    leaves: Vec<Hash>,
+}
+
+impl Pass {
+    /// Checks one page of events (hashes and headers on every core), then replays it.
+    fn check_page(&mut self, page: &[StoredEvent]) {
+        let started = Instant::now();
+        let checked = in_parallel(page, check_integrity);
+        for (stored, checked) in page.iter().zip(checked) {
+            if stored.seq != self.expected_seq {
+                self.report.problems.push(format!(
+                    "event {}: missing; the next stored event is numbered {}",
+                    self.expected_seq, stored.seq
+                ));
+                self.replayable = false;
+            }
+            self.expected_seq = stored.seq + 1;
+            self.report.events += 1;
+            self.report.event_bytes += stored.bytes.len() as u64;
+            self.leaves.push(checked.leaf);
+            if !checked.problems.is_empty() {
+                self.report.problems.extend(checked.problems);
+                self.replayable = false;
+            }
+        }
+        self.report.timings.integrity_s += started.elapsed().as_secs_f64();
+        if self.replayable {
+            let started = Instant::now();
+            replay(
+                page,
+                &mut self.state,
+                &mut self.report,
+                &mut self.replayable,
+            );
+            self.report.timings.replay_s += started.elapsed().as_secs_f64();
+        }
+    }
+}
+
 /// Verifies the whole ledger and read side. `progress` is told how many events were checked of
 /// how many.
 pub async fn verify<S: Store>(
@@ -57,45 +105,36 @@ pub async fn verify<S: Store>(
     progress: &dyn Fn(u64, u64),
 ) -> Result<VerifyReport, AppError> {
     let head = store.head().await?;
-    let mut report = VerifyReport::default();
-    let mut state = State::default();
-    let mut replayable = true;
-    let mut expected_seq = 1u64;
-    let mut leaves: Vec<Hash> = Vec::new();
-    let mut after = 0u64;
-    loop {
+    let mut pass = Pass {
+        report: VerifyReport::default(),
+        state: State::default(),
+        replayable: true,
+        expected_seq: 1,
+        leaves: Vec::new(),
+    };
+    let started = Instant::now();
+    let mut page = store.events(0, VERIFY_PAGE_EVENTS).await?;
+    pass.report.timings.read_s += started.elapsed().as_secs_f64();
+    while let Some(last) = page.last() {
+        // The next page is read (on the store's own thread, or by the database server) while
+        // this one is checked.
         let started = Instant::now();
-        let page = store.events(after, VERIFY_PAGE_EVENTS).await?;
-        report.timings.read_s += started.elapsed().as_secs_f64();
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        let started = Instant::now();
-        let checked = in_parallel(&page, check_integrity);
-        for (stored, checked) in page.iter().zip(checked) {
-            if stored.seq != expected_seq {
-                report.problems.push(format!(
-                    "event {expected_seq}: missing; the next stored event is numbered {}",
-                    stored.seq
-                ));
-                replayable = false;
-            }
-            expected_seq = stored.seq + 1;
-            report.events += 1;
-            report.event_bytes += stored.bytes.len() as u64;
-            leaves.push(checked.leaf);
-            if !checked.problems.is_empty() {
-                report.problems.extend(checked.problems);
-                replayable = false;
-            }
-        }
-        report.timings.integrity_s += started.elapsed().as_secs_f64();
-        if replayable {
+        let (next, checking_s) = tokio::join!(store.events(last.seq, VERIFY_PAGE_EVENTS), async {
             let started = Instant::now();
-            replay(&page, &mut state, &mut report, &mut replayable);
-            report.timings.replay_s += started.elapsed().as_secs_f64();
-        }
-        progress(report.events, head);
+            pass.check_page(&page);
+            started.elapsed().as_secs_f64()
+        });
+        pass.report.timings.read_s += (started.elapsed().as_secs_f64() - checking_s).max(0.0);
+        page = next?;
+        progress(pass.report.events, head);
     }
+    let Pass {
+        mut report,
+        state,
+        replayable,
+        leaves,
+        ..
+    } = pass;
     if report.events != head {
         report.problems.push(format!(
             "the ledger head is {head} but {} events were read",
@@ -205,18 +244,23 @@ async fn compare_records<S: Store>(
     state: &State,
     report: &mut VerifyReport,
 ) -> Result<(), AppError> {
-    let keys = state.record_keys();
-    let mut rebuilt: Vec<(&'static str, String, u64, String)> = in_parallel_with(&keys, |key| {
-        let record = state.record(key).expect("keys listed from the state exist");
-        (
-            key.kind.as_str(),
-            record.key.id,
-            record.version,
-            record.body,
-        )
+    // The stored records are read while the replayed ones are encoded.
+    let (stored, rebuilt) = tokio::join!(store.records(), async {
+        let keys = state.record_keys();
+        let mut rebuilt: Vec<(&'static str, String, u64, String)> =
+            in_parallel_with(&keys, |key| {
+                let record = state.record(key).expect("keys listed from the state exist");
+                (
+                    key.kind.as_str(),
+                    record.key.id,
+                    record.version,
+                    record.body,
+                )
+            });
+        rebuilt.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        rebuilt
     });
-    rebuilt.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let stored = store.records().await?;
+    let stored = stored?;
     report.records = stored.len() as u64;
     let (mut r, mut s) = (rebuilt.iter().peekable(), stored.iter().peekable());
     loop {
