@@ -22,8 +22,9 @@ fn add(code: &str) -> Command {
     }
 }
 
-#[tokio::test]
-async fn a_cached_state_catches_up_with_another_processs_writes() {
+/// Two applications on one SQLite file, as two processes would be (the folder lives as long as
+/// they are used).
+async fn two_processes() -> (tempfile::TempDir, App<SqliteStore>, App<SqliteStore>) {
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("purl.sqlite");
     let first = App::new(
@@ -34,10 +35,19 @@ async fn a_cached_state_catches_up_with_another_processs_writes() {
         SqliteStore::open(&path).await.unwrap(),
         Box::new(FixedClock(2)),
     );
-    let options = || WriteOptions {
+    (folder, first, second)
+}
+
+fn options() -> WriteOptions {
+    WriteOptions {
         request: "test".into(),
         ..WriteOptions::default()
-    };
+    }
+}
+
+#[tokio::test]
+async fn a_cached_state_catches_up_with_another_processs_writes() {
+    let (_folder, first, second) = two_processes().await;
     first
         .execute(&Actor::Operator, add("AAA"), options())
         .await
@@ -75,20 +85,7 @@ fn add_user(username: &str, participant: &str) -> Command {
 /// (it is checked against the head and decided again, and accepted on the fresh state).
 #[tokio::test]
 async fn a_process_that_wrote_alone_still_decides_on_the_other_processs_writes() {
-    let folder = tempfile::tempdir().unwrap();
-    let path = folder.path().join("purl.sqlite");
-    let first = App::new(
-        SqliteStore::create(&path).await.unwrap(),
-        Box::new(FixedClock(1)),
-    );
-    let second = App::new(
-        SqliteStore::open(&path).await.unwrap(),
-        Box::new(FixedClock(2)),
-    );
-    let options = || WriteOptions {
-        request: "test".into(),
-        ..WriteOptions::default()
-    };
+    let (_folder, first, second) = two_processes().await;
     // Enough writes alone for the first process to stop reading the head before deciding.
     let write_alone = |from: u8| {
         let first = &first;
