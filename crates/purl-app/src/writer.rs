@@ -123,13 +123,13 @@ impl<S: Store> App<S> {
     /// The state to decide a group on, and whether it is trusted without reading the head: only
     /// on a first attempt, while the head reads found no other writer.
     async fn state_to_decide_on(&self, first_attempt: bool) -> Result<(State, bool), AppError> {
+        let cached = self.cached_state();
         let quiet = self.quiet_heads.load(Ordering::Relaxed) >= QUIET_HEADS_FOR_TRUST;
-        if let Some(cached) = self.cached_state().filter(|_| first_attempt && quiet) {
-            return Ok((State::clone(&cached), true));
+        if let Some(cached) = cached.as_ref().filter(|_| first_attempt && quiet) {
+            return Ok((State::clone(cached), true));
         }
         let head = self.store.head().await?;
-        let cached_head = self.cached_state().map(|cached| cached.head);
-        if cached_head == Some(head) {
+        if cached.is_some_and(|cached| cached.head == head) {
             self.quiet_heads.fetch_add(1, Ordering::Relaxed);
         } else {
             self.quiet_heads.store(0, Ordering::Relaxed);
