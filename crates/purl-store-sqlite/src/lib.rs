@@ -165,7 +165,11 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// Closes every connection to the file: the pool's and those of the writer and readers.
     pub async fn close(&self) {
+        self.writer.close();
+        self.reader.close();
+        self.point_reads.close();
         self.pool.close().await;
     }
 }

@@ -23,6 +23,13 @@ impl PointReads {
         }
     }
 
+    /// Closes the connection (a later read opens it again).
+    pub(crate) fn close(&self) {
+        if let Ok(mut guard) = self.connection.lock() {
+            *guard = None;
+        }
+    }
+
     /// Runs `read` now, or `None` if it cannot run without waiting (or failed: the caller's
     /// usual path then reports the error).
     fn now<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {

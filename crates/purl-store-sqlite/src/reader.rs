@@ -29,6 +29,13 @@ impl Reader {
         }
     }
 
+    /// Closes the connection, once a read running on it has ended (a later read opens it again).
+    pub(crate) fn close(&self) {
+        if let Ok(mut guard) = self.connection.lock() {
+            *guard = None;
+        }
+    }
+
     /// Runs `read` on the reader connection in a blocking thread.
     async fn with<T: Send + 'static>(
         &self,

@@ -58,6 +58,16 @@ impl Writer {
         }
     }
 
+    /// Closes the connection, once a commit running on it has ended (a later commit opens it
+    /// again).
+    pub(crate) fn close(&self) {
+        let mut guard = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = None;
+    }
+
     /// Writes `commit` in one transaction if the ledger's head is still `expected_head`. Once
     /// started, it runs to its end even if the caller stops waiting.
     pub(crate) async fn commit(

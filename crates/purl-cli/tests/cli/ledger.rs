@@ -207,8 +207,15 @@ async fn a_backup_and_an_export_reimported_into_sqlite_verify() {
     };
     let error = refused.fails(&["import-db", crate::support::path(&tampered)]);
     assert!(error.contains("line 2"), "{error}");
+    let database = refused.database();
+    let name = database.file_name().unwrap().to_str().unwrap().to_owned();
+    let left: Vec<_> = std::fs::read_dir(database.parent().unwrap())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|file| file.starts_with(&name))
+        .collect();
     assert!(
-        !refused.database().exists(),
-        "a refused import leaves no database behind"
+        left.is_empty(),
+        "a refused import leaves no database behind: {left:?}"
     );
 }
