@@ -27,6 +27,27 @@ pub enum AppError {
     Store(#[from] StoreError),
 }
 
+impl AppError {
+    /// The same error for another caller: a storage failure becomes "unavailable" with the
+    /// first's message (its cause, which cannot be copied, stays with the first caller).
+    pub(crate) fn duplicate(&self) -> AppError {
+        match self {
+            AppError::Invalid(message) => AppError::Invalid(message.clone()),
+            AppError::NotFound(message) => AppError::NotFound(message.clone()),
+            AppError::Conflict(message) => AppError::Conflict(message.clone()),
+            AppError::Stale(message) => AppError::Stale(message.clone()),
+            AppError::KeyReused { field } => AppError::KeyReused {
+                field: field.clone(),
+            },
+            AppError::Denied => AppError::Denied,
+            AppError::Rejected(problems) => AppError::Rejected(problems.clone()),
+            AppError::Store(source) => {
+                AppError::Store(StoreError::Unavailable(source.to_string().into()))
+            }
+        }
+    }
+}
+
 impl From<DomainError> for AppError {
     fn from(error: DomainError) -> Self {
         match error {

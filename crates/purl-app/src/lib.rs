@@ -78,8 +78,13 @@ pub struct App<S: Store> {
     /// Held (shared) by this process's commits and (exclusive) by a load of the whole state, so a
     /// load under a steady stream of writes is not outrun by them forever.
     committing: tokio::sync::RwLock<()>,
+    /// Held while the state is loaded afresh, one load at a time; keeps when and how the last
+    /// load failed (see [`App::load_shared`]).
+    loading: tokio::sync::Mutex<Option<(std::time::Instant, AppError)>>,
     /// Writes waiting for their turn; whoever has the turn writes all of them in one commit.
     queue: Mutex<Vec<writer::Pending>>,
+    /// When a group of writes last found the storage unavailable, and the error it got.
+    storage_failed: Mutex<Option<(std::time::Instant, AppError)>>,
     /// How many reads of the head in a row found only this process's events (see [`writer`]).
     quiet_heads: std::sync::atomic::AtomicU32,
     /// The Merkle tree's frontier (the nodes an append needs) at the head of the last commit.
@@ -104,7 +109,9 @@ impl<S: Store> App<S> {
             cache: Mutex::new(None),
             writing: tokio::sync::Mutex::new(()),
             committing: tokio::sync::RwLock::new(()),
+            loading: tokio::sync::Mutex::new(None),
             queue: Mutex::new(Vec::new()),
+            storage_failed: Mutex::new(None),
             quiet_heads: std::sync::atomic::AtomicU32::new(0),
             frontier_cache: Mutex::new(None),
             throttle: auth::throttle::Throttle::default(),
@@ -144,9 +151,36 @@ impl<S: Store> App<S> {
                 }
             }
         }
-        let state = Arc::new(self.load_state().await?);
-        self.remember(state.clone());
-        Ok(state)
+        self.load_shared(head).await
+    }
+
+    /// Loads the state afresh and keeps it, one load at a time. Whoever waited for another
+    /// caller's load takes what it found instead of loading again: its state, if that is as new
+    /// as `head`, or its failure — so while the database is unreachable, callers who arrived
+    /// together are all answered after one wait for it, not one after another.
+    async fn load_shared(&self, head: u64) -> Result<Arc<State>, AppError> {
+        let waiting_since = std::time::Instant::now();
+        let mut last_failure = self.loading.lock().await;
+        if let Some(cached) = self.cached_state().filter(|cached| cached.head >= head) {
+            return Ok(cached);
+        }
+        if let Some((failed_at, error)) = last_failure.as_ref() {
+            if *failed_at >= waiting_since {
+                return Err(error.duplicate());
+            }
+        }
+        match self.load_state().await {
+            Ok(state) => {
+                *last_failure = None;
+                let state = Arc::new(state);
+                self.remember(state.clone());
+                Ok(state)
+            }
+            Err(error) => {
+                *last_failure = Some((std::time::Instant::now(), error.duplicate()));
+                Err(error)
+            }
+        }
     }
 
     /// `cached` with the events after its head applied, up to `head`; `None` if they do not apply

@@ -13,6 +13,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use purl_core::command::{decide, Command, Context};
 use purl_core::event::Event;
@@ -44,6 +45,7 @@ pub struct Pending {
     options: WriteOptions,
     request_hash: String,
     reply: oneshot::Sender<Answer>,
+    queued_at: Instant,
 }
 
 impl Pending {
@@ -60,6 +62,7 @@ impl Pending {
             options,
             request_hash,
             reply,
+            queued_at: Instant::now(),
         };
         (pending, answer)
     }
@@ -76,10 +79,24 @@ enum Outcome {
 
 impl<S: Store> App<S> {
     /// Writes a batch taken from the queue: runs of one-command writes in groups, any other write
-    /// alone; every write is answered.
+    /// alone; every write is answered. A write that was queued before the storage last failed
+    /// (while the group before it waited for the database) is answered with that failure at once:
+    /// nothing was written, and it is not made to wait for the database a second time.
     pub(crate) async fn write_batch(&self, batch: Vec<Pending>) {
+        let unavailable = self
+            .storage_failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|(at, error)| (*at, error.duplicate()));
         let mut group = Vec::new();
         for pending in batch {
+            if let Some((failed_at, error)) = &unavailable {
+                if pending.queued_at <= *failed_at {
+                    let _ = pending.reply.send(Err(BatchError::App(error.duplicate())));
+                    continue;
+                }
+            }
             let alone = pending.commands.len() != 1;
             if (alone || group.len() >= GROUP_WRITES_MAX) && !group.is_empty() {
                 self.write_group(std::mem::take(&mut group)).await;
@@ -104,6 +121,13 @@ impl<S: Store> App<S> {
                     tracing::debug!("lost the race for the ledger head; deciding again");
                 }
                 Err(error) => {
+                    if matches!(error, AppError::Store(StoreError::Unavailable(_))) {
+                        *self
+                            .storage_failed
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                            Some((Instant::now(), error.duplicate()));
+                    }
                     last_error = Some(error);
                     break;
                 }
@@ -400,19 +424,8 @@ fn answer(group: Vec<Pending>, outcomes: Vec<Outcome>) {
 
 /// The same error for every write of a failed group (the storage cause stays in the log).
 fn copy_error(error: &AppError) -> AppError {
-    match error {
-        AppError::Invalid(message) => AppError::Invalid(message.clone()),
-        AppError::NotFound(message) => AppError::NotFound(message.clone()),
-        AppError::Conflict(message) => AppError::Conflict(message.clone()),
-        AppError::Stale(message) => AppError::Stale(message.clone()),
-        AppError::KeyReused { field } => AppError::KeyReused {
-            field: field.clone(),
-        },
-        AppError::Denied => AppError::Denied,
-        AppError::Rejected(problems) => AppError::Rejected(problems.clone()),
-        AppError::Store(source) => {
-            tracing::error!(error = %source, "a group of writes failed in storage");
-            AppError::Store(StoreError::Unavailable(source.to_string().into()))
-        }
+    if let AppError::Store(source) = error {
+        tracing::error!(error = %source, "a group of writes failed in storage");
     }
+    error.duplicate()
 }

@@ -18,6 +18,10 @@ use sqlx::PgPool;
 const APPEND_LOCK: i64 = 0x5055_524c;
 /// Connections per process.
 const POOL_CONNECTIONS_MAX: u32 = 8;
+/// How long a request waits for a connection (a free one, or a new one while the server is
+/// starting or unreachable) before it is answered "unavailable": long enough to ride out a quick
+/// restart, short enough that callers learn of an outage soon and retry.
+pub const ACQUIRE_TIMEOUT_S: u64 = 5;
 /// A statement running longer than this is cancelled rather than holding the ledger.
 const STATEMENT_TIMEOUT_MS: u64 = 30_000;
 /// Rows read per query when scanning.
@@ -86,7 +90,7 @@ impl PostgresStore {
         }
         let pool = PgPoolOptions::new()
             .max_connections(POOL_CONNECTIONS_MAX)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(ACQUIRE_TIMEOUT_S))
             // No ping before every statement (sqlx's default): it doubled the round trips of
             // each request. A connection the server dropped fails its next statement instead, is
             // closed by the pool, and that one request is answered 503 (safe to retry).

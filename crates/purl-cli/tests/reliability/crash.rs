@@ -55,6 +55,8 @@ pub struct Writer {
     pub replays: usize,
     /// Answers 503: the storage was unavailable and nothing was written.
     pub unavailable: usize,
+    /// The longest a 503 took to come.
+    pub slowest_unavailable: Duration,
 }
 
 impl Writer {
@@ -66,6 +68,7 @@ impl Writer {
             next: 0,
             replays: 0,
             unavailable: 0,
+            slowest_unavailable: Duration::ZERO,
         }
     }
 
@@ -81,6 +84,7 @@ impl Writer {
     ) {
         let target = self.acknowledged.len().saturating_add(limit);
         while self.acknowledged.len() < target {
+            let sent_at = Instant::now();
             let sent = client
                 .post(format!("{base}/api/v1/pledges"))
                 .bearer_auth(token)
@@ -106,6 +110,7 @@ impl Writer {
                 503 => {
                     assert_eq!(body["code"], "unavailable", "{body}");
                     self.unavailable += 1;
+                    self.slowest_unavailable = self.slowest_unavailable.max(sent_at.elapsed());
                     return;
                 }
                 _ => panic!(
@@ -231,6 +236,7 @@ async fn crash_cycles(run: &Run, backend: &Backend, blows: &[Blow]) -> String {
     let mut writers: Vec<Writer> = (0..WRITERS).map(|id| Writer::new(id, &mut rng)).collect();
     let started = Instant::now();
     let (mut refused_while_down, mut probes_while_down) = (0, 0);
+    let mut slowest_probe = Duration::ZERO;
     for (cycle, blow) in blows.iter().enumerate() {
         let blow_after = Duration::from_millis(rng.gen_range(20..400));
         let seeds: Vec<u64> = (0..WRITERS).map(|_| rng.gen()).collect();
@@ -269,7 +275,9 @@ async fn crash_cycles(run: &Run, backend: &Backend, blows: &[Blow]) -> String {
                     .get(format!("{base}/api/v1/participants"))
                     .bearer_auth(token.as_str())
                     .send();
+                let probed_at = Instant::now();
                 let (write, read) = tokio::join!(write, read);
+                slowest_probe = slowest_probe.max(probed_at.elapsed());
                 for (what, reply) in [("a write", write), ("a read", read)] {
                     let reply = reply.unwrap();
                     probes_while_down += 1;
@@ -439,6 +447,19 @@ async fn crash_cycles(run: &Run, backend: &Backend, blows: &[Blow]) -> String {
     seqs.dedup();
     let replays: usize = writers.iter().map(|w| w.replays).sum();
     let unavailable: usize = writers.iter().map(|w| w.unavailable).sum();
+    // Callers learn of an outage after one wait for a connection, not one after another: a
+    // request waits at most for its token's check and then for one try of its write or read.
+    let slowest = writers
+        .iter()
+        .map(|w| w.slowest_unavailable)
+        .chain([slowest_probe])
+        .max()
+        .unwrap_or_default();
+    let bound = Duration::from_secs(2 * purl_store_postgres::ACQUIRE_TIMEOUT_S + 2);
+    assert!(
+        slowest <= bound,
+        "a 503 took {slowest:?}, more than {bound:?}: callers waited for the database in turn"
+    );
     assert_eq!(
         seqs.len(),
         acknowledged,
@@ -459,9 +480,10 @@ async fn crash_cycles(run: &Run, backend: &Backend, blows: &[Blow]) -> String {
     let kills = blows.iter().filter(|b| **b == Blow::KillServer).count();
     let stops = blows.len() - kills;
     format!(
-        "{kills} kill -9 of purl serve and {stops} immediate database stops in {:.0} s with {WRITERS} writers: {acknowledged} writes acknowledged, 0 lost, 0 duplicates ({} distinct sequence numbers), {replays} retries answered as replays of writes committed before the blow, {unavailable} writes answered 503 (nothing written); while the database was down {refused_while_down} of {probes_while_down} probes answered a generic 503; purl verify passed after every blow; sums per currency (acknowledged = stored): {sums:?}{read_only}",
+        "{kills} kill -9 of purl serve and {stops} immediate database stops in {:.0} s with {WRITERS} writers: {acknowledged} writes acknowledged, 0 lost, 0 duplicates ({} distinct sequence numbers), {replays} retries answered as replays of writes committed before the blow, {unavailable} writes answered 503 (nothing written), the slowest after {:.1} s; while the database was down {refused_while_down} of {probes_while_down} probes answered a generic 503; purl verify passed after every blow; sums per currency (acknowledged = stored): {sums:?}{read_only}",
         started.elapsed().as_secs_f64(),
         seqs.len(),
+        slowest.as_secs_f64(),
     )
 }
 
