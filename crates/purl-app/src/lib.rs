@@ -40,6 +40,10 @@ pub const LEDGER_APPEND_ATTEMPTS_MAX: u32 = 8;
 
 /// A cached state more than this many events behind is loaded afresh instead of caught up.
 const CATCH_UP_EVENTS_MAX: u64 = 10_000;
+/// A failure that came only after waiting this long for the database (it could not be reached) is
+/// shared with the callers queued behind it instead of each waiting again; a quicker one (a
+/// connection the database dropped, replaced for the next caller) is not.
+const SHARED_FAILURE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// Reads of the whole read side repeated while writes keep coming in, at most.
 const LOAD_ATTEMPTS_MAX: u32 = 20;
 
@@ -156,8 +160,9 @@ impl<S: Store> App<S> {
 
     /// Loads the state afresh and keeps it, one load at a time. Whoever waited for another
     /// caller's load takes what it found instead of loading again: its state, if that is as new
-    /// as `head`, or its failure — so while the database is unreachable, callers who arrived
-    /// together are all answered after one wait for it, not one after another.
+    /// as `head`, or its failure if that came after a long wait — so while the database is
+    /// unreachable, callers who arrived together are all answered after one wait for it, not one
+    /// after another.
     async fn load_shared(&self, head: u64) -> Result<Arc<State>, AppError> {
         let waiting_since = std::time::Instant::now();
         let mut last_failure = self.loading.lock().await;
@@ -169,6 +174,7 @@ impl<S: Store> App<S> {
                 return Err(error.duplicate());
             }
         }
+        let started = std::time::Instant::now();
         match self.load_state().await {
             Ok(state) => {
                 *last_failure = None;
@@ -177,7 +183,9 @@ impl<S: Store> App<S> {
                 Ok(state)
             }
             Err(error) => {
-                *last_failure = Some((std::time::Instant::now(), error.duplicate()));
+                if started.elapsed() >= SHARED_FAILURE_WAIT {
+                    *last_failure = Some((std::time::Instant::now(), error.duplicate()));
+                }
                 Err(error)
             }
         }

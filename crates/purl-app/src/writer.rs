@@ -79,8 +79,8 @@ enum Outcome {
 
 impl<S: Store> App<S> {
     /// Writes a batch taken from the queue: runs of one-command writes in groups, any other write
-    /// alone; every write is answered. A write that was queued before the storage last failed
-    /// (while the group before it waited for the database) is answered with that failure at once:
+    /// alone; every write is answered. A write that was queued before a group last failed after
+    /// waiting for the database (it could not be reached) is answered with that failure at once:
     /// nothing was written, and it is not made to wait for the database a second time.
     pub(crate) async fn write_batch(&self, batch: Vec<Pending>) {
         let unavailable = self
@@ -113,6 +113,7 @@ impl<S: Store> App<S> {
     }
 
     async fn write_group(&self, group: Vec<Pending>) {
+        let started = Instant::now();
         let mut last_error = None;
         for attempt in 0..crate::LEDGER_APPEND_ATTEMPTS_MAX {
             match self.try_group(&group, attempt == 0).await {
@@ -121,7 +122,9 @@ impl<S: Store> App<S> {
                     tracing::debug!("lost the race for the ledger head; deciding again");
                 }
                 Err(error) => {
-                    if matches!(error, AppError::Store(StoreError::Unavailable(_))) {
+                    if matches!(error, AppError::Store(StoreError::Unavailable(_)))
+                        && started.elapsed() >= crate::SHARED_FAILURE_WAIT
+                    {
                         *self
                             .storage_failed
                             .lock()
