@@ -262,7 +262,9 @@ impl<S: Store> App<S> {
         let mut head = self.store.head().await?;
         for _attempt in 0..LOAD_ATTEMPTS_MAX {
             let mut state = State::default();
-            for record in self.store.records().await? {
+            let records = self.store.records().await?;
+            let count = records.len();
+            for record in records {
                 state
                     .load_record(record.kind, &record.body)
                     .map_err(|error| StoreError::Corrupt {
@@ -272,6 +274,7 @@ impl<S: Store> App<S> {
             let after = self.store.head().await?;
             state.head = head;
             if after == head {
+                tracing::info!(records = count, head, "state loaded from the read side");
                 return Ok(state);
             }
             head = after;

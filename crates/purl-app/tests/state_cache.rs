@@ -128,3 +128,67 @@ async fn a_process_that_wrote_alone_still_decides_on_the_other_processs_writes()
         first.load_state().await.unwrap()
     );
 }
+
+/// Counts the log events whose message is `message`.
+struct CountEvents {
+    message: &'static str,
+    seen: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountEvents {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if message.0 == self.message {
+            self.seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// A process just started has no state yet: callers who arrive together wait for one load of the
+/// read side and share it, instead of each loading it again in turn.
+#[tokio::test]
+async fn callers_who_arrive_together_share_one_load_of_the_state() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let (_folder, first, second) = two_processes().await;
+    // Enough records that a load takes a while, so the callers are all waiting before it ends.
+    let codes = (0..26 * 26).map(|n| {
+        format!(
+            "Q{}{}",
+            char::from(b'A' + (n / 26) as u8),
+            char::from(b'A' + (n % 26) as u8)
+        )
+    });
+    let written = first
+        .execute_all(
+            &Actor::Operator,
+            codes.map(|code| add(&code)).collect(),
+            options(),
+        )
+        .await
+        .unwrap();
+    let loads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = CountEvents {
+        message: "state loaded from the read side",
+        seen: loads.clone(),
+    };
+    // This test's runtime runs every task on this thread, where the subscriber is set.
+    let _logs = tracing::subscriber::set_default(tracing_subscriber::registry().with(counter));
+    let states = futures::future::join_all((0..16).map(|_| second.state())).await;
+    for state in states {
+        assert_eq!(Some(state.unwrap().head), written.last_seq);
+    }
+    assert_eq!(
+        loads.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "one load for 16 callers"
+    );
+}
