@@ -79,24 +79,10 @@ enum Outcome {
 
 impl<S: Store> App<S> {
     /// Writes a batch taken from the queue: runs of one-command writes in groups, any other write
-    /// alone; every write is answered. A write that was queued before a group last failed after
-    /// waiting for the database (it could not be reached) is answered with that failure at once:
-    /// nothing was written, and it is not made to wait for the database a second time.
+    /// alone; every write is answered.
     pub(crate) async fn write_batch(&self, batch: Vec<Pending>) {
-        let unavailable = self
-            .storage_failed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_ref()
-            .map(|(at, error)| (*at, error.duplicate()));
         let mut group = Vec::new();
         for pending in batch {
-            if let Some((failed_at, error)) = &unavailable {
-                if pending.queued_at <= *failed_at {
-                    let _ = pending.reply.send(Err(BatchError::App(error.duplicate())));
-                    continue;
-                }
-            }
             let alone = pending.commands.len() != 1;
             if (alone || group.len() >= GROUP_WRITES_MAX) && !group.is_empty() {
                 self.write_group(std::mem::take(&mut group)).await;
@@ -112,7 +98,33 @@ impl<S: Store> App<S> {
         }
     }
 
+    /// Answers at once, with that failure, every write of `group` that was queued before a group
+    /// last failed after waiting for the database (it could not be reached): nothing was written,
+    /// and it is not made to wait for the database a second time. Returns the others.
+    fn fail_those_queued_before_an_outage(&self, group: Vec<Pending>) -> Vec<Pending> {
+        let failed = self
+            .storage_failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|(at, error)| (*at, error.duplicate()));
+        let Some((failed_at, error)) = failed else {
+            return group;
+        };
+        let (before, after): (Vec<_>, Vec<_>) = group
+            .into_iter()
+            .partition(|pending| pending.queued_at <= failed_at);
+        for pending in before {
+            let _ = pending.reply.send(Err(BatchError::App(error.duplicate())));
+        }
+        after
+    }
+
     async fn write_group(&self, group: Vec<Pending>) {
+        let group = self.fail_those_queued_before_an_outage(group);
+        if group.is_empty() {
+            return;
+        }
         let started = Instant::now();
         let mut last_error = None;
         for attempt in 0..crate::LEDGER_APPEND_ATTEMPTS_MAX {
