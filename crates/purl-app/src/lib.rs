@@ -82,13 +82,13 @@ pub struct App<S: Store> {
     /// Held (shared) by this process's commits and (exclusive) by a load of the whole state, so a
     /// load under a steady stream of writes is not outrun by them forever.
     committing: tokio::sync::RwLock<()>,
-    /// Held while the state is loaded afresh, one load at a time; keeps when and how the last
-    /// load failed (see [`App::load_shared`]).
-    loading: tokio::sync::Mutex<Option<(std::time::Instant, AppError)>>,
+    /// Held while the state is loaded afresh: one load at a time (see [`App::load_shared`]).
+    loading: tokio::sync::Mutex<()>,
     /// Writes waiting for their turn; whoever has the turn writes all of them in one commit.
     queue: Mutex<Vec<writer::Pending>>,
-    /// When a group of writes last found the storage unavailable, and the error it got.
-    storage_failed: Mutex<Option<(std::time::Instant, AppError)>>,
+    /// When a load or a group of writes last found the storage unreachable after a long wait, and
+    /// the error it got (see [`App::note_outage`]).
+    outage: Mutex<Option<(std::time::Instant, AppError)>>,
     /// How many reads of the head in a row found only this process's events (see [`writer`]).
     quiet_heads: std::sync::atomic::AtomicU32,
     /// The Merkle tree's frontier (the nodes an append needs) at the head of the last commit.
@@ -113,9 +113,9 @@ impl<S: Store> App<S> {
             cache: Mutex::new(None),
             writing: tokio::sync::Mutex::new(()),
             committing: tokio::sync::RwLock::new(()),
-            loading: tokio::sync::Mutex::new(None),
+            loading: tokio::sync::Mutex::new(()),
             queue: Mutex::new(Vec::new()),
-            storage_failed: Mutex::new(None),
+            outage: Mutex::new(None),
             quiet_heads: std::sync::atomic::AtomicU32::new(0),
             frontier_cache: Mutex::new(None),
             throttle: auth::throttle::Throttle::default(),
@@ -165,30 +165,45 @@ impl<S: Store> App<S> {
     /// after another.
     async fn load_shared(&self, head: u64) -> Result<Arc<State>, AppError> {
         let waiting_since = std::time::Instant::now();
-        let mut last_failure = self.loading.lock().await;
+        let _turn = self.loading.lock().await;
         if let Some(cached) = self.cached_state().filter(|cached| cached.head >= head) {
             return Ok(cached);
         }
-        if let Some((failed_at, error)) = last_failure.as_ref() {
-            if *failed_at >= waiting_since {
-                return Err(error.duplicate());
-            }
+        if let Some((_, error)) = self.last_outage().filter(|(at, _)| *at >= waiting_since) {
+            return Err(error);
         }
         let started = std::time::Instant::now();
-        match self.load_state().await {
-            Ok(state) => {
-                *last_failure = None;
-                let state = Arc::new(state);
-                self.remember(state.clone());
-                Ok(state)
-            }
-            Err(error) => {
-                if started.elapsed() >= SHARED_FAILURE_WAIT {
-                    *last_failure = Some((std::time::Instant::now(), error.duplicate()));
-                }
-                Err(error)
-            }
+        let state = Arc::new(
+            self.load_state()
+                .await
+                .inspect_err(|error| self.note_outage(started, error))?,
+        );
+        self.remember(state.clone());
+        Ok(state)
+    }
+
+    /// Records `error` as an outage if it says the storage could not be reached and came after a
+    /// wait of at least [`SHARED_FAILURE_WAIT`] since `started`: the callers queued meanwhile are
+    /// then answered with it (see [`App::last_outage`]) instead of each waiting again.
+    pub(crate) fn note_outage(&self, started: std::time::Instant, error: &AppError) {
+        if matches!(error, AppError::Store(StoreError::Unavailable(_)))
+            && started.elapsed() >= SHARED_FAILURE_WAIT
+        {
+            *self
+                .outage
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((std::time::Instant::now(), error.duplicate()));
         }
+    }
+
+    /// When the last outage was recorded (see [`App::note_outage`]), and its failure.
+    pub(crate) fn last_outage(&self) -> Option<(std::time::Instant, AppError)> {
+        self.outage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|(at, error)| (*at, error.duplicate()))
     }
 
     /// `cached` with the events after its head applied, up to `head`; `None` if they do not apply

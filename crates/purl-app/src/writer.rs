@@ -98,22 +98,16 @@ impl<S: Store> App<S> {
         }
     }
 
-    /// Answers at once, with that failure, every write of `group` that was queued before a group
-    /// last failed after waiting for the database (it could not be reached): nothing was written,
-    /// and it is not made to wait for the database a second time. Returns the others.
+    /// Answers at once, with the outage's failure, every write of `group` that was queued before
+    /// an outage was last recorded: nothing was written, and it is not made to wait for the
+    /// database a second time. Returns the others.
     fn fail_those_queued_before_an_outage(&self, group: Vec<Pending>) -> Vec<Pending> {
-        let failed = self
-            .storage_failed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_ref()
-            .map(|(at, error)| (*at, error.duplicate()));
-        let Some((failed_at, error)) = failed else {
+        let Some((outage_at, error)) = self.last_outage() else {
             return group;
         };
         let (before, after): (Vec<_>, Vec<_>) = group
             .into_iter()
-            .partition(|pending| pending.queued_at <= failed_at);
+            .partition(|pending| pending.queued_at <= outage_at);
         for pending in before {
             let _ = pending.reply.send(Err(BatchError::App(error.duplicate())));
         }
@@ -134,15 +128,7 @@ impl<S: Store> App<S> {
                     tracing::debug!("lost the race for the ledger head; deciding again");
                 }
                 Err(error) => {
-                    if matches!(error, AppError::Store(StoreError::Unavailable(_)))
-                        && started.elapsed() >= crate::SHARED_FAILURE_WAIT
-                    {
-                        *self
-                            .storage_failed
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                            Some((Instant::now(), error.duplicate()));
-                    }
+                    self.note_outage(started, &error);
                     last_error = Some(error);
                     break;
                 }
