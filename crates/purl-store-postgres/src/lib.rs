@@ -8,8 +8,8 @@ use std::time::Duration;
 use purl_core::merkle::{Hash, NodeId};
 use purl_core::state::RecordKind;
 use purl_store::{
-    AccessEntry, Commit, IdempotentResult, Store, StoreError, StoredCheckpoint, StoredEvent,
-    StoredRecord,
+    migrations, AccessEntry, Commit, IdempotencyColumns, IdempotentResult, Store, StoreError,
+    StoredCheckpoint, StoredEvent, StoredRecord,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -26,6 +26,25 @@ pub const ACQUIRE_TIMEOUT_S: u64 = 5;
 const STATEMENT_TIMEOUT_MS: u64 = 30_000;
 /// Rows read per query when scanning.
 pub const PAGE_ROWS_MAX: u32 = 10_000;
+/// This backend's schema, in version order (`purl migrate` applies what is pending).
+const MIGRATIONS: migrations::Files = &[
+    (
+        "0001_ledger.sql",
+        include_str!("../migrations/0001_ledger.sql"),
+    ),
+    (
+        "0002_sign_in_and_access_log.sql",
+        include_str!("../migrations/0002_sign_in_and_access_log.sql"),
+    ),
+    (
+        "0003_idempotency_request.sql",
+        include_str!("../migrations/0003_idempotency_request.sql"),
+    ),
+    (
+        "0004_append_function.sql",
+        include_str!("../migrations/0004_append_function.sql"),
+    ),
+];
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
@@ -103,7 +122,9 @@ impl PostgresStore {
 
     /// Applies pending migrations (`purl migrate`).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations")
+        migrations::migrator(MIGRATIONS)
+            .await
+            .map_err(|error| StoreError::Other(Box::new(error)))?
             .run(&self.pool)
             .await
             .map_err(|error| StoreError::Other(Box::new(error)))
@@ -140,9 +161,8 @@ impl PostgresStore {
         } else {
             Vec::new()
         };
-        Ok(sqlx::migrate!("./migrations")
-            .iter()
-            .filter(|m| !applied.contains(&m.version))
+        Ok(migrations::versions(MIGRATIONS)
+            .filter(|version| !applied.contains(version))
             .count())
     }
 
@@ -273,23 +293,14 @@ impl Store for PostgresStore {
     }
 
     async fn find_idempotent(&self, key: &str) -> Result<Option<IdempotentResult>, StoreError> {
-        type Row = (String, String, String, i64, Option<String>);
-        let row: Option<Row> = sqlx::query_as(
+        let row: Option<IdempotencyColumns> = sqlx::query_as(
             "SELECT key, request_hash, response, at_us, request FROM idempotency WHERE key = $1",
         )
         .bind(key)
         .fetch_optional(&self.pool)
         .await
         .map_err(other)?;
-        Ok(row.map(
-            |(key, request_hash, response, at_us, request)| IdempotentResult {
-                key,
-                request_hash,
-                response,
-                at_us,
-                request,
-            },
-        ))
+        Ok(row.map(IdempotentResult::from))
     }
 
     async fn tree_nodes(&self, ids: &[NodeId]) -> Result<Vec<(NodeId, Hash)>, StoreError> {
@@ -519,4 +530,14 @@ fn node(level: i32, index: i64, hash: Vec<u8>) -> Result<(NodeId, Hash), StoreEr
         index: to_u64(index, "tree index")?,
     };
     Ok((id, to_hash(hash, "a tree node hash")?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn the_embedded_migrations_are_the_folders() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let agreed = purl_store::migrations::check_against_folder(super::MIGRATIONS, &folder).await;
+        assert_eq!(agreed, Ok(()));
+    }
 }

@@ -4,7 +4,6 @@
 mod checkpoint;
 mod point;
 mod reader;
-mod rows;
 mod writer;
 
 use std::path::Path;
@@ -14,13 +13,11 @@ use std::time::Duration;
 use purl_core::merkle::{Hash, NodeId};
 use purl_core::state::RecordKind;
 use purl_store::{
-    AccessEntry, Commit, IdempotentResult, Store, StoreError, StoredCheckpoint, StoredEvent,
-    StoredRecord,
+    migrations, AccessEntry, Commit, IdempotencyColumns, IdempotentResult, Store, StoreError,
+    StoredCheckpoint, StoredEvent, StoredRecord,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection as _, Sqlite, SqliteConnection, SqlitePool};
-
-use crate::rows::IdempotencyRow;
 
 /// How long a writer waits for another to finish before giving up.
 pub(crate) const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -28,6 +25,25 @@ pub(crate) const BUSY_TIMEOUT_MS: u64 = 5_000;
 const POOL_CONNECTIONS_MAX: u32 = 4;
 /// Events read per query when streaming the ledger.
 pub const EVENTS_PAGE_MAX: u32 = 10_000;
+/// This backend's schema, in version order (applied when a store is opened).
+const MIGRATIONS: migrations::Files = &[
+    (
+        "0001_ledger.sql",
+        include_str!("../migrations/0001_ledger.sql"),
+    ),
+    (
+        "0002_merkle_tree.sql",
+        include_str!("../migrations/0002_merkle_tree.sql"),
+    ),
+    (
+        "0003_sign_in_and_access_log.sql",
+        include_str!("../migrations/0003_sign_in_and_access_log.sql"),
+    ),
+    (
+        "0004_idempotency_request.sql",
+        include_str!("../migrations/0004_idempotency_request.sql"),
+    ),
+];
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -120,7 +136,9 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(unavailable)?;
-        sqlx::migrate!("./migrations")
+        migrations::migrator(MIGRATIONS)
+            .await
+            .map_err(|error| StoreError::Other(Box::new(error)))?
             .run(&pool)
             .await
             .map_err(|error| StoreError::Other(Box::new(error)))?;
@@ -203,7 +221,7 @@ impl Store for SqliteStore {
     }
 
     async fn find_idempotent(&self, key: &str) -> Result<Option<IdempotentResult>, StoreError> {
-        let row: Option<IdempotencyRow> = sqlx::query_as(
+        let row: Option<IdempotencyColumns> = sqlx::query_as(
             "SELECT key, request_hash, response, at_us, request FROM idempotency WHERE key = ?",
         )
         .bind(key)
@@ -506,5 +524,15 @@ async fn roll_back(mut connection: sqlx::pool::PoolConnection<Sqlite>) {
         .is_err()
     {
         let _ = connection.detach().close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn the_embedded_migrations_are_the_folders() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let agreed = purl_store::migrations::check_against_folder(super::MIGRATIONS, &folder).await;
+        assert_eq!(agreed, Ok(()));
     }
 }

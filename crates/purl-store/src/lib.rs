@@ -3,6 +3,8 @@
 
 #[cfg(feature = "contract")]
 pub mod contract;
+#[cfg(feature = "migrations")]
+pub mod migrations;
 
 use std::future::Future;
 
@@ -49,6 +51,22 @@ pub struct IdempotentResult {
     /// The request itself as JSON text, when small enough to keep (see `REQUEST_KEPT_MAX`).
     pub request: Option<String>,
     pub at_us: i64,
+}
+
+/// The columns `key, request_hash, response, at_us, request` of a stored idempotency result, in
+/// that order, as a backend's row reads them.
+pub type IdempotencyColumns = (String, String, String, i64, Option<String>);
+
+impl From<IdempotencyColumns> for IdempotentResult {
+    fn from((key, request_hash, response, at_us, request): IdempotencyColumns) -> Self {
+        Self {
+            key,
+            request_hash,
+            response,
+            request,
+            at_us,
+        }
+    }
 }
 
 /// Everything one command writes, atomically.
