@@ -533,11 +533,7 @@ fn node(level: i32, index: i64, hash: Vec<u8>) -> Result<(NodeId, Hash), StoreEr
 }
 
 #[cfg(test)]
-mod tests {
-    #[tokio::test]
-    async fn the_embedded_migrations_are_the_folders() {
-        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let agreed = purl_store::migrations::check_against_folder(super::MIGRATIONS, &folder).await;
-        assert_eq!(agreed, Ok(()));
-    }
+#[tokio::test]
+async fn the_embedded_migrations_are_the_folders() {
+    migrations::assert_same_as_folder(MIGRATIONS, env!("CARGO_MANIFEST_DIR")).await;
 }

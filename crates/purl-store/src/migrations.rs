@@ -28,36 +28,27 @@ pub async fn migrator(files: Files) -> Result<Migrator, MigrateError> {
     Migrator::new(Embedded(files)).await
 }
 
-/// Whether `files` are exactly the migrations sqlx reads from `folder` (the backend's
-/// `migrations/`): the same versions, descriptions and checksums, so a file added to the folder
-/// and not to the list, or listed under another name, is caught by the backend's tests.
-pub async fn check_against_folder(files: Files, folder: &std::path::Path) -> Result<(), String> {
-    let summary = |migrator: &Migrator| -> Vec<(i64, String, Vec<u8>)> {
+/// For a backend's tests: panics unless `files` are exactly the migrations sqlx reads from the
+/// folder `migrations/` of `crate_dir` (the same versions, descriptions and checksums), so a file
+/// added to the folder and not to the list, or listed under another name, fails the tests.
+pub async fn assert_same_as_folder(files: Files, crate_dir: &str) {
+    let folder = std::path::Path::new(crate_dir).join("migrations");
+    let summary = |migrator: Migrator| -> Vec<(i64, String, Vec<u8>)> {
         migrator
             .iter()
             .map(|m| (m.version, m.description.to_string(), m.checksum.to_vec()))
             .collect()
     };
-    let embedded = migrator(files).await.map_err(|error| error.to_string())?;
-    let read = Migrator::new(folder)
+    let embedded = migrator(files).await.expect("embedded migrations resolve");
+    let read = Migrator::new(folder.as_path())
         .await
-        .map_err(|error| error.to_string())?;
-    if summary(&embedded) == summary(&read) {
-        Ok(())
-    } else {
-        Err(format!(
-            "the embedded migrations are not those of {}: {:?} against {:?}",
-            folder.display(),
-            summary(&embedded)
-                .into_iter()
-                .map(|(v, d, _)| (v, d))
-                .collect::<Vec<_>>(),
-            summary(&read)
-                .into_iter()
-                .map(|(v, d, _)| (v, d))
-                .collect::<Vec<_>>(),
-        ))
-    }
+        .expect("the migrations folder reads");
+    assert_eq!(
+        summary(embedded),
+        summary(read),
+        "the embedded migrations are not those of {}",
+        folder.display()
+    );
 }
 
 #[derive(Debug)]
